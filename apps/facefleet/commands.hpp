@@ -1,0 +1,18 @@
+// Subcommands of the facefleet binary. Each takes the arguments after its own name and returns the
+// process exit code (see error_info() for the mapping from errors).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "facefleet/status.hpp"
+
+namespace facefleet::apps {
+
+int RunSwap(const std::vector<std::string>& args);
+
+// Prints `status` as one line on stderr ("facefleet <command>: error: <code>: <message>") and returns its
+// exit code.
+int ReportError(const std::string& command, const Status& status);
+
+}  // namespace facefleet::apps

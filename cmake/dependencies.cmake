@@ -1,0 +1,39 @@
+# Every dependency comes from Debian packages, except ONNX Runtime, which scripts/install-deps places in
+# third_party/onnxruntime (from the npm registry).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(PNG REQUIRED)
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs calib3d photo)
+# dlib's pkg-config file lists BLAS/LAPACK as absolute paths, which pkg_check_modules' imported target drops;
+# dlib's headers call them directly, so link them explicitly.
+find_library(DLIB_LIBRARY dlib REQUIRED)
+find_path(DLIB_INCLUDE_DIR dlib/revision.h REQUIRED)
+find_package(BLAS REQUIRED)
+find_package(LAPACK REQUIRED)
+add_library(dlib::dlib SHARED IMPORTED)
+set_target_properties(dlib::dlib PROPERTIES
+  IMPORTED_LOCATION "${DLIB_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES "${LAPACK_LIBRARIES};${BLAS_LIBRARIES};Threads::Threads")
+
+set(FACEFLEET_ORT_DIR "${PROJECT_SOURCE_DIR}/third_party/onnxruntime" CACHE PATH "ONNX Runtime install (lib/, include/)")
+find_library(ONNXRUNTIME_LIBRARY onnxruntime PATHS "${FACEFLEET_ORT_DIR}/lib" NO_DEFAULT_PATH)
+find_path(ONNXRUNTIME_INCLUDE_DIR onnxruntime_cxx_api.h PATHS "${FACEFLEET_ORT_DIR}/include" NO_DEFAULT_PATH)
+if(NOT ONNXRUNTIME_LIBRARY OR NOT ONNXRUNTIME_INCLUDE_DIR)
+  message(FATAL_ERROR "ONNX Runtime not found in ${FACEFLEET_ORT_DIR}: run scripts/install-deps")
+endif()
+add_library(onnxruntime::onnxruntime SHARED IMPORTED)
+set_target_properties(onnxruntime::onnxruntime PROPERTIES
+  IMPORTED_LOCATION "${ONNXRUNTIME_LIBRARY}"
+  IMPORTED_SONAME "libonnxruntime.so.1"
+  INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${ONNXRUNTIME_INCLUDE_DIR}"
+  INTERFACE_INCLUDE_DIRECTORIES "${ONNXRUNTIME_INCLUDE_DIR}")
+# Binaries find libonnxruntime.so.1 next to the build tree without LD_LIBRARY_PATH.
+set(CMAKE_BUILD_RPATH "${FACEFLEET_ORT_DIR}/lib")
+
+if(FACEFLEET_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+# Real public-domain photos shipped by Debian (see samples/README.md for their licences).
+find_file(FACEFLEET_SAMPLE_GRACE grace_hopper.jpg PATHS /usr/share/matplotlib/mpl-data/sample_data NO_DEFAULT_PATH)
+find_file(FACEFLEET_SAMPLE_ASTRONAUT astronaut.png PATHS /usr/lib/python3/dist-packages/skimage/data NO_DEFAULT_PATH)

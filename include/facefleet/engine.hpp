@@ -1,0 +1,67 @@
+// facefleet/engine.hpp — the face-swap engine.
+//
+// An Engine owns the loaded models (immutable after Create) and runs swaps. It is safe to call every const
+// method from several threads at once: per-call state lives on the caller's stack, and the few model
+// objects that are not re-entrant are handed out from an internal pool, not guarded by one global lock.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "facefleet/options.hpp"
+#include "facefleet/status.hpp"
+#include "facefleet/types.hpp"
+
+namespace facefleet {
+
+// Wall time per pipeline stage of one swap, in milliseconds (for benchmarks and logs).
+struct StageTimings {
+  double decode_ms = 0;
+  double detect_ms = 0;
+  double landmark_ms = 0;
+  double warp_ms = 0;
+  double blend_ms = 0;
+  double encode_ms = 0;
+};
+
+struct SwapReport {
+  int target_faces = 0;   // faces found in the target
+  int swapped_faces = 0;  // faces replaced
+  StageTimings timings;
+};
+
+class Engine {
+ public:
+  // Loads the models named by `options`. Fails with kModelUnavailable naming the missing/invalid file.
+  static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
+
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Detects faces with landmarks (68 and 5 points) in `image`, in detector order.
+  Result<std::vector<Face>> Analyze(const Image& image) const;
+
+  // Swaps the identity from `sources` into `target` according to `options` (paths in options are ignored).
+  // Fails with kNoFace when a source or the target has no face. `report`, when given, receives counts and
+  // timings.
+  Result<Image> Swap(std::span<const Image> sources, const Image& target, const SwapOptions& options,
+                     SwapReport* report = nullptr) const;
+
+  // Cheap checks before any model work, for fast failure (the CLI before loading, the service before
+  // queueing): option ranges, every input exists and is a readable file, the output can be written.
+  static Status CheckSwapFiles(const SwapOptions& options);
+
+  // Reads options.source_paths and options.target_path, swaps, and writes options.output_path atomically
+  // (a temporary file in the same directory, then rename): the output is either complete or absent.
+  // The output path is checked before any work so a bad path fails fast.
+  Result<SwapReport> SwapFiles(const SwapOptions& options) const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facefleet

@@ -1,0 +1,190 @@
+#include "media/image_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sys/stat.h>
+
+#include "media/png_decoder.hpp"
+
+namespace facefleet::media {
+namespace {
+
+std::string Prefixed(const std::string& path, const Status& status) { return path + ": " + status.message(); }
+
+std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+}  // namespace
+
+cv::Mat NormalizeDecoded(cv::Mat image) {
+  if (image.depth() == CV_16U) image.convertTo(image, CV_8U, 1.0 / 257.0);
+  if (image.channels() == 1) cv::cvtColor(image, image, cv::COLOR_GRAY2BGR);
+  if (image.channels() == 2) {  // grey + alpha
+    std::vector<cv::Mat> planes;
+    cv::split(image, planes);
+    cv::merge(std::vector<cv::Mat>{planes[0], planes[0], planes[0], planes[1]}, image);
+  }
+  return image;
+}
+
+Status CheckInputPath(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return {ErrorCode::kInputUnreadable, path + ": file not found"};
+  if (std::filesystem::is_directory(status)) return {ErrorCode::kInputUnreadable, path + ": is a directory"};
+  if (::access(path.c_str(), R_OK) != 0) return {ErrorCode::kInputUnreadable, path + ": permission denied"};
+  if (std::filesystem::file_size(path, ec) == 0 && !ec) return {ErrorCode::kInputUnreadable, path + ": file is empty"};
+  return Status::Ok();
+}
+
+Result<std::vector<std::uint8_t>> ReadFileBytes(const std::string& path) {
+  if (Status readable = CheckInputPath(path); !readable.ok()) return readable;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kInputUnreadable, path + ": cannot open: " + ErrnoText(errno));
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status(ErrorCode::kInputUnreadable, path + ": read error");
+  return bytes;
+}
+
+Result<cv::Mat> DecodeImage(std::span<const std::uint8_t> bytes, std::int64_t max_pixels) {
+  auto header = ProbeImage(bytes);
+  if (!header.ok()) return header.status();
+  const std::int64_t pixels = header->width * header->height;
+  if (pixels > max_pixels) {
+    return Status(ErrorCode::kLimitExceeded, "image is " + std::to_string(header->width) + "x" +
+                                                 std::to_string(header->height) + " (" + std::to_string(pixels) +
+                                                 " pixels), over the limit of " + std::to_string(max_pixels) +
+                                                 " pixels (--max-image-pixels)");
+  }
+  const std::string format(FormatName(header->format));
+  if (header->format == ImageFormat::kJpeg && !JpegIsComplete(bytes)) {
+    return Status(ErrorCode::kInputUnreadable, "truncated JPEG data (no end-of-image marker)");
+  }
+  if (header->format == ImageFormat::kPng) return DecodePng(bytes);
+  // JPEG has no alpha, and IMREAD_COLOR is what applies EXIF orientation; the other formats may carry alpha.
+  const int flags = header->format == ImageFormat::kJpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
+  cv::Mat image;
+  try {
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
+    image = cv::imdecode(buffer, flags);
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kInputUnreadable, "corrupt " + format + " data (" + e.err + ")");
+  }
+  if (image.empty()) return Status(ErrorCode::kInputUnreadable, "corrupt or truncated " + format + " data");
+  return NormalizeDecoded(image);
+}
+
+Result<cv::Mat> ReadImage(const std::string& path, std::int64_t max_pixels) {
+  auto bytes = ReadFileBytes(path);
+  if (!bytes.ok()) return bytes.status();
+  auto image = DecodeImage(*bytes, max_pixels);
+  if (!image.ok()) return Status(image.status().code(), Prefixed(path, image.status()));
+  return image;
+}
+
+Result<std::vector<std::uint8_t>> EncodeImage(const cv::Mat& image, ImageFormat format, int quality) {
+  cv::Mat pixels = image;
+  if (pixels.channels() == 4 && !FormatHasAlpha(format)) cv::cvtColor(image, pixels, cv::COLOR_BGRA2BGR);
+  std::vector<int> params;
+  const char* ext = ".bmp";
+  switch (format) {
+    case ImageFormat::kJpeg:
+      ext = ".jpg";
+      params = {cv::IMWRITE_JPEG_QUALITY, quality};
+      break;
+    case ImageFormat::kPng:
+      ext = ".png";
+      params = {cv::IMWRITE_PNG_COMPRESSION, 3};  // lossless; 3 is a good speed/size trade-off
+      break;
+    case ImageFormat::kWebp:
+      ext = ".webp";
+      params = {cv::IMWRITE_WEBP_QUALITY, std::max(quality, 1)};  // 1-100 is lossy; >100 would be lossless
+      break;
+    case ImageFormat::kBmp:
+      break;
+  }
+  std::vector<std::uint8_t> out;
+  try {
+    if (!cv::imencode(ext, pixels, out, params)) return Status(ErrorCode::kInternal, "image encoder failed");
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kInternal, "image encoder failed: " + e.err);
+  }
+  return out;
+}
+
+Status CheckOutputPath(const std::string& path) {
+  auto format = FormatFromExtension(path);
+  if (!format.ok()) return {format.status().code(), path + ": " + format.status().message()};
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return {ErrorCode::kOutputFailed, path + ": is a directory"};
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec))
+    return {ErrorCode::kOutputFailed, path + ": directory " + dir.string() + " does not exist"};
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return {ErrorCode::kOutputFailed, path + ": directory " + dir.string() + " is not writable"};
+  }
+  return Status::Ok();
+}
+
+Status WriteFileAtomic(const std::string& path, std::span<const std::uint8_t> bytes) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::random_device random;
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    temp = (dir / ("." + target.filename().string() + "." + std::to_string(random()) + ".tmp")).string();
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);  // 0666 & ~umask
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) return {ErrorCode::kOutputFailed, path + ": cannot create file: " + ErrnoText(errno)};
+  std::size_t written = 0;
+  int err = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = errno;
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(temp.c_str());
+    const std::string reason = err == ENOSPC ? "disk full" : ErrnoText(err);
+    return {ErrorCode::kOutputFailed, path + ": write failed: " + reason};
+  }
+  return Status::Ok();
+}
+
+cv::Mat AsMat(const Image& image) {
+  return {image.height, image.width, CV_8UC(image.channels), const_cast<std::uint8_t*>(image.pixels.data()),
+          image.row_bytes()};
+}
+
+Image ToImage(const cv::Mat& mat) {
+  Image image;
+  image.width = mat.cols;
+  image.height = mat.rows;
+  image.channels = mat.channels();
+  image.pixels.resize(static_cast<std::size_t>(mat.cols) * mat.rows * mat.channels());
+  cv::Mat view = AsMat(image);
+  mat.copyTo(view);
+  return image;
+}
+
+}  // namespace facefleet::media
