@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,11 +40,11 @@ struct Case {
 
 std::unique_ptr<Engine> MakeEngine(int detector_size) {
   EngineOptions options;
-  options.face_detector_size = detector_size;
+  options.classic_detector_size = detector_size;
   auto engine = Engine::Create(options);
   if (!engine.ok()) {
     std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
-    std::exit(1);
+    throw std::runtime_error("benchmark step failed");
   }
   return std::move(*engine);
 }
@@ -61,7 +62,7 @@ std::pair<StageTimings, double> TimeSwaps(const Engine& engine, const Case& c, i
     wall.push_back(watch.LapMs());
     if (!report.ok()) {
       std::fprintf(stderr, "%s\n", report.status().ToString().c_str());
-      std::exit(1);
+      throw std::runtime_error("benchmark step failed");
     }
     const StageTimings& t = report->timings;
     decode.push_back(t.decode_ms);
@@ -130,7 +131,8 @@ void PrintBlendComparison(const std::vector<Case>& cases, const Engine& engine, 
     const cv::Mat target = facefleet::media::ReadImage(c.target, 1 << 30).value();
     auto target_faces = engine.Analyze(ToImage(target));
     auto source_faces = engine.Analyze(ToImage(source));
-    if (!target_faces.ok() || target_faces->empty() || !source_faces.ok() || source_faces->empty()) std::exit(1);
+    if (!target_faces.ok() || target_faces->empty() || !source_faces.ok() || source_faces->empty())
+      throw std::runtime_error("benchmark step failed");
     const facefleet::Face& tf = facefleet::pipeline::LargestFace(*target_faces);
     const facefleet::Face& sf = facefleet::pipeline::LargestFace(*source_faces);
     const cv::Mat hull = facefleet::pipeline::TargetFaceMask(tf, target.size());
@@ -165,9 +167,7 @@ void PrintBlendComparison(const std::vector<Case>& cases, const Engine& engine, 
   std::printf("\n");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   int runs = 15;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   };
   const std::string out = (std::filesystem::temp_directory_path() / "facefleet-bench-out.jpg").string();
   facefleet::core::Stopwatch load;
-  const auto engine = MakeEngine(EngineOptions{}.face_detector_size);
+  const auto engine = MakeEngine(EngineOptions{}.classic_detector_size);
   std::printf("Engine::Create (loads the 68-point model): %.0f ms\n\n", load.LapMs());
   std::printf("## Classic image swap, per stage\n\n");
   PrintStageTable(cases, *engine, runs, out);
@@ -188,4 +188,15 @@ int main(int argc, char** argv) {
   PrintBlendComparison(cases, *engine, runs);
   std::filesystem::remove(out);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

@@ -3,6 +3,14 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PNG REQUIRED)
+# The model manager: downloads (libcurl), FaceFusion's CRC32 .hash files (zlib), SHA-256 in models.lock (OpenSSL).
+find_package(CURL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# libonnx reads initializers (inswapper's emap) and the tests' model generator writes models. Protobuf must be
+# found before ONNX, whose config needs protobuf's targets.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
 find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs calib3d photo)
 # dlib's pkg-config file lists BLAS/LAPACK as absolute paths, which pkg_check_modules' imported target drops;
 # dlib's headers call them directly, so link them explicitly.

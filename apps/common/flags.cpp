@@ -102,8 +102,7 @@ bool FlagSet::GetBool(const std::string& name) const {
   return value == "1" || value == "true" || value == "yes" || value == "on";
 }
 
-Result<std::int64_t> FlagSet::GetInt(const std::string& name, std::int64_t min, std::int64_t max) const {
-  const std::string text = Get(name);
+Result<std::int64_t> ParseInt(const std::string& flag, const std::string& text, std::int64_t min, std::int64_t max) {
   std::int64_t value = 0;
   std::size_t used = 0;
   try {
@@ -112,12 +111,43 @@ Result<std::int64_t> FlagSet::GetInt(const std::string& name, std::int64_t min, 
     used = 0;
   }
   if (text.empty() || used != text.size())
-    return Status(ErrorCode::kUsage, name + " must be an integer, got '" + text + "'");
+    return Status(ErrorCode::kUsage, flag + " must be an integer, got '" + text + "'");
   if (value < min || value > max) {
     return Status(ErrorCode::kUsage,
-                  name + " must be within " + std::to_string(min) + "-" + std::to_string(max) + ", got " + text);
+                  flag + " must be within " + std::to_string(min) + "-" + std::to_string(max) + ", got " + text);
   }
   return value;
+}
+
+Result<std::int64_t> FlagSet::GetInt(const std::string& name, std::int64_t min, std::int64_t max) const {
+  return ParseInt(name, Get(name), min, max);
+}
+
+Result<double> FlagSet::GetFloat(const std::string& name, double min, double max) const {
+  const std::string text = Get(name);
+  double value = 0;
+  std::size_t used = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size())
+    return Status(ErrorCode::kUsage, name + " must be a number, got '" + text + "'");
+  if (value < min || value > max) {
+    std::ostringstream range;
+    range << min << "-" << max;
+    return Status(ErrorCode::kUsage, name + " must be within " + range.str() + ", got " + text);
+  }
+  return value;
+}
+
+std::vector<std::string> FlagSet::GetList(const std::string& name) const {
+  std::vector<std::string> out;
+  for (const std::string& value : GetAll(name)) {
+    for (std::string& item : SplitCommas(value)) out.push_back(std::move(item));
+  }
+  return out;
 }
 
 std::string FlagSet::Help() const {

@@ -27,6 +27,9 @@ struct Flag {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnv();
 
+// Parses `text` as an integer within [min, max]; kUsage naming `flag` otherwise.
+Result<std::int64_t> ParseInt(const std::string& flag, const std::string& text, std::int64_t min, std::int64_t max);
+
 class FlagSet {
  public:
   FlagSet(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
@@ -47,6 +50,11 @@ class FlagSet {
   bool GetBool(const std::string& name) const;
   // Integer within [min, max]; kUsage naming the flag otherwise.
   Result<std::int64_t> GetInt(const std::string& name, std::int64_t min, std::int64_t max) const;
+
+  // Floating-point value within [min, max]; kUsage naming the flag otherwise.
+  Result<double> GetFloat(const std::string& name, double min, double max) const;
+  // Every value given (repeated flags), each also split on commas: "--x a,b --x c" -> {a, b, c}.
+  std::vector<std::string> GetList(const std::string& name) const;
 
   static std::string EnvName(const std::string& flag_name);
 

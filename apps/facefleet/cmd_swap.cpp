@@ -1,8 +1,10 @@
-// facefleet swap: the CLI face of Engine::SwapFiles.
+// facefleet swap: the CLI face of Engine::SwapFiles. Flag names follow FaceFusion's where the feature is the
+// same; list flags take comma-separated values or repeat ("--face-mask-types box,occlusion").
 #include <cstdio>
 
 #include "commands.hpp"
 #include "common/flags.hpp"
+#include "core/log.hpp"
 #include "facefleet/facefleet.hpp"
 
 namespace facefleet::apps {
@@ -14,57 +16,162 @@ std::string Joined(std::span<const std::string_view> names) {
   return out;
 }
 
+std::string Csv(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::string Num(float v) {
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+void AddModelFlags(FlagSet& flags, const SwapOptions& d, const EngineOptions& e) {
+  flags.Add({"--face-detector-model", "NAME",
+             "classic (dlib HOG) or yoloface_8n|scrfd_2.5g|retinaface_10g|yunet_2023_mar", d.face_detector_model});
+  flags.Add({"--face-detector-size", "SIZE", "neural detector input, e.g. 640 or 640x640",
+             std::to_string(d.face_detector_size)});
+  flags.Add({"--face-detector-score", "0-1", "minimum detection score", Num(d.face_detector_score)});
+  flags.Add({"--face-landmarker-model", "NAME", "classic (dlib 68-point) or 2dfan4", d.face_landmarker_model});
+  flags.Add({"--face-landmarker-score", "0-1", "2dfan4 points align the face above this score",
+             Num(d.face_landmarker_score)});
+  flags.Add({"--face-swapper-model", "NAME", "classic (zero-download) or a model from 'facefleet models list'",
+             d.face_swapper_model});
+  flags.Add({"--face-swapper-pixel-boost", "SIZE", "crop size run through the swapper in tiles: 128|256|512|1024",
+             "model size"});
+  flags.Add({"--face-swapper-weight", "0-1", "mix of source (0.5 = source only) and target identity",
+             Num(d.face_swapper_weight)});
+  flags.Add({"--face-enhancer-model", "NAME", "optional enhancer: gfpgan_1.4|codeformer", ""});
+  flags.Add({"--face-enhancer-blend", "0-100", "how much of the enhanced face to keep",
+             std::to_string(d.face_enhancer_blend)});
+  flags.Add({"--face-enhancer-weight", "0-1", "codeformer fidelity", Num(d.face_enhancer_weight)});
+  flags.Add({"--face-mask-types", "LIST", "box|occlusion|area|region, combined by minimum", Csv(d.face_mask_types)});
+  flags.Add({"--face-mask-blur", "0-1", "box mask blur", Num(d.face_mask_blur)});
+  flags.Add({"--face-mask-padding", "T,R,B,L", "box mask padding in percent", "0,0,0,0"});
+  flags.Add({"--face-mask-areas", "LIST", "upper-face|lower-face|mouth", Csv(d.face_mask_areas)});
+  flags.Add({"--face-mask-regions", "LIST", "bisenet regions (skin, nose, mouth, ...)", Csv(d.face_mask_regions)});
+  flags.Add({"--face-occluder-model", "NAME", "occlusion mask model", d.face_occluder_model});
+  flags.Add({"--face-parser-model", "NAME", "region mask model", d.face_parser_model});
+  flags.Add({"--reference-face-distance", "0-1", "reference mode (neural): swap faces closer than this",
+             Num(d.reference_face_distance)});
+  flags.Add(
+      {"--models-dir", "DIR", "where model files live", "$FACEFLEET_MODELS_DIR or ~/.local/share/facefleet/models"});
+  flags.Add({"--execution-providers", "LIST", "ONNX Runtime providers in preference order: tensorrt,cuda,cpu",
+             Csv(e.execution_providers)});
+  flags.Add({"--execution-device-id", "N", "GPU index", std::to_string(e.execution_device_id)});
+  flags.Add({"--execution-thread-count", "N", "ONNX Runtime intra-op threads (0 = automatic)",
+             std::to_string(e.execution_thread_count)});
+}
+
 FlagSet SwapFlags() {
-  const SwapOptions defaults;
-  const EngineOptions engine;
+  const SwapOptions d;
+  const EngineOptions e;
   FlagSet flags("swap", "Swap the face from one or more source photos into a target photo (jpg, png, webp, bmp).");
   flags.Add({"--source", "PATH", "source image; the largest face of each is used, several are averaged", "", true});
   flags.Add({"--target", "PATH", "target image whose face(s) are replaced", ""});
   flags.Add({"--output", "PATH", "output image (.jpg .jpeg .png .webp .bmp), written atomically", ""});
-  flags.Add({"--face-swapper-model", "NAME", "swapper model (classic: zero-download, dlib + warp + blend)",
-             defaults.face_swapper_model});
   flags.Add(
       {"--face-selector-mode", "MODE", "which target faces to swap: " + Joined(FaceSelectorModeNames()), "reference"});
   flags.Add(
       {"--face-selector-order", "ORDER", "order of target faces: " + Joined(FaceSelectorOrderNames()), "large-small"});
   flags.Add({"--reference-face-position", "N", "reference mode: index of the target face in that order",
-             std::to_string(defaults.reference_face_position)});
+             std::to_string(d.reference_face_position)});
+  AddModelFlags(flags, d, e);
   flags.Add({"--classic-blend", "MODE", "classic swapper blending: " + Joined(ClassicBlendNames()), "feather"});
-  flags.Add({"--output-image-quality", "0-100", "JPEG/WebP quality", std::to_string(defaults.output_image_quality)});
+  flags.Add({"--classic-detector-size", "PIXELS", "longer side of the copy the classic detector scans",
+             std::to_string(e.classic_detector_size)});
+  flags.Add({"--shape-predictor", "PATH", "dlib 68-point shape predictor file", e.shape_predictor_path});
+  flags.Add({"--output-image-quality", "0-100", "JPEG/WebP quality", std::to_string(d.output_image_quality)});
   flags.Add({"--max-image-pixels", "N", "refuse inputs whose header declares more pixels",
-             std::to_string(defaults.max_image_pixels)});
-  flags.Add({"--face-detector-size", "PIXELS", "longer side of the copy the classic detector scans",
-             std::to_string(engine.face_detector_size)});
-  flags.Add({"--shape-predictor", "PATH", "dlib 68-point shape predictor file", engine.shape_predictor_path});
+             std::to_string(d.max_image_pixels)});
+  flags.Add({"--log-level", "LEVEL", "error|warn|info|debug", "warn"});
   flags.Add({"--quiet", "", "print nothing on success", ""});
   return flags;
 }
 
+// "640" or "640x640" (FaceFusion's form; both sides must agree since the models are square).
+Result<int> ParseSquare(const FlagSet& flags, const std::string& name, int min, int max) {
+  std::string text = flags.Get(name);
+  if (const auto x = text.find('x'); x != std::string::npos) {
+    if (text.substr(0, x) != text.substr(x + 1))
+      return Status(ErrorCode::kUsage, name + " must be square, got " + text);
+    text.resize(x);
+  }
+  auto value = ParseInt(name, text, min, max);
+  if (!value.ok()) return value.status();
+  return static_cast<int>(*value);
+}
+
+// Collects the first error of several parse results.
+class Checker {
+ public:
+  template <typename T>
+  T Take(Result<T> result, T fallback = T{}) {
+    if (!result.ok()) {
+      if (status_.ok()) status_ = result.status();
+      return fallback;
+    }
+    return *result;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
+void ReadModelOptions(const FlagSet& flags, Checker& c, SwapOptions& swap) {
+  swap.face_detector_model = flags.Get("--face-detector-model");
+  swap.face_detector_size = c.Take(ParseSquare(flags, "--face-detector-size", 160, 640));
+  swap.face_detector_score = static_cast<float>(c.Take(flags.GetFloat("--face-detector-score", 0, 1)));
+  swap.face_landmarker_model = flags.Get("--face-landmarker-model");
+  swap.face_landmarker_score = static_cast<float>(c.Take(flags.GetFloat("--face-landmarker-score", 0, 1)));
+  swap.face_swapper_model = flags.Get("--face-swapper-model");
+  if (flags.Get("--face-swapper-pixel-boost") != "model size") {
+    swap.face_swapper_pixel_boost = c.Take(ParseSquare(flags, "--face-swapper-pixel-boost", 128, 1024));
+  }
+  swap.face_swapper_weight = static_cast<float>(c.Take(flags.GetFloat("--face-swapper-weight", 0, 1)));
+  swap.face_enhancer_model = flags.Get("--face-enhancer-model");
+  swap.face_enhancer_blend = static_cast<int>(c.Take(flags.GetInt("--face-enhancer-blend", 0, 100)));
+  swap.face_enhancer_weight = static_cast<float>(c.Take(flags.GetFloat("--face-enhancer-weight", 0, 1)));
+  swap.face_mask_types = flags.GetList("--face-mask-types");
+  swap.face_mask_blur = static_cast<float>(c.Take(flags.GetFloat("--face-mask-blur", 0, 1)));
+  const auto padding = flags.GetList("--face-mask-padding");
+  if (padding.size() != 4)
+    c.Take(Result<int>(ErrorCode::kUsage, "--face-mask-padding needs 4 values: top,right,bottom,left"));
+  for (std::size_t i = 0; i < padding.size() && i < 4; ++i) {
+    swap.face_mask_padding[i] = static_cast<int>(c.Take(ParseInt("--face-mask-padding", padding[i], 0, 100)));
+  }
+  swap.face_mask_areas = flags.GetList("--face-mask-areas");
+  swap.face_mask_regions = flags.GetList("--face-mask-regions");
+  swap.face_occluder_model = flags.Get("--face-occluder-model");
+  swap.face_parser_model = flags.Get("--face-parser-model");
+  swap.reference_face_distance = static_cast<float>(c.Take(flags.GetFloat("--reference-face-distance", 0, 1)));
+}
+
 // Fills the option structs from parsed flags; kUsage naming the flag on a bad value.
 Status ReadOptions(const FlagSet& flags, SwapOptions& swap, EngineOptions& engine) {
+  Checker c;
   swap.source_paths = flags.GetAll("--source");
   swap.target_path = flags.Get("--target");
   swap.output_path = flags.Get("--output");
-  swap.face_swapper_model = flags.Get("--face-swapper-model");
-  auto mode = ParseFaceSelectorMode(flags.Get("--face-selector-mode"));
-  auto order = ParseFaceSelectorOrder(flags.Get("--face-selector-order"));
-  auto blend = ParseClassicBlend(flags.Get("--classic-blend"));
-  auto position = flags.GetInt("--reference-face-position", 0, 1000);
-  auto quality = flags.GetInt("--output-image-quality", 0, 100);
-  auto max_pixels = flags.GetInt("--max-image-pixels", 1, INT64_MAX);
-  auto detector_size = flags.GetInt("--face-detector-size", 80, 8192);
-  for (const Status& s : {mode.status(), order.status(), blend.status(), position.status(), quality.status(),
-                          max_pixels.status(), detector_size.status()}) {
-    if (!s.ok()) return s;
-  }
-  swap.face_selector_mode = *mode;
-  swap.face_selector_order = *order;
-  swap.classic_blend = *blend;
-  swap.reference_face_position = static_cast<int>(*position);
-  swap.output_image_quality = static_cast<int>(*quality);
-  swap.max_image_pixels = *max_pixels;
-  engine.face_detector_size = static_cast<int>(*detector_size);
+  swap.face_selector_mode = c.Take(ParseFaceSelectorMode(flags.Get("--face-selector-mode")));
+  swap.face_selector_order = c.Take(ParseFaceSelectorOrder(flags.Get("--face-selector-order")));
+  swap.reference_face_position = static_cast<int>(c.Take(flags.GetInt("--reference-face-position", 0, 1000)));
+  swap.classic_blend = c.Take(ParseClassicBlend(flags.Get("--classic-blend")));
+  swap.output_image_quality = static_cast<int>(c.Take(flags.GetInt("--output-image-quality", 0, 100)));
+  swap.max_image_pixels = c.Take(flags.GetInt("--max-image-pixels", 1, kMaxImagePixelsLimit));
+  ReadModelOptions(flags, c, swap);
+  engine.classic_detector_size = static_cast<int>(c.Take(flags.GetInt("--classic-detector-size", 80, 8192)));
   engine.shape_predictor_path = flags.Get("--shape-predictor");
+  if (const std::string dir = flags.Get("--models-dir"); dir.rfind("$FACEFLEET", 0) != 0) engine.models_dir = dir;
+  engine.execution_providers = flags.GetList("--execution-providers");
+  engine.execution_device_id = static_cast<int>(c.Take(flags.GetInt("--execution-device-id", 0, 64)));
+  engine.execution_thread_count = static_cast<int>(c.Take(flags.GetInt("--execution-thread-count", 0, 256)));
+  core::SetLogLevel(c.Take(core::ParseLogLevel(flags.Get("--log-level")), core::LogLevel::kWarn));
+  if (!c.status().ok()) return c.status();
   return ValidateSwapOptions(swap);
 }
 

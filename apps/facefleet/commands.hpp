@@ -10,6 +10,8 @@
 namespace facefleet::apps {
 
 int RunSwap(const std::vector<std::string>& args);
+// facefleet models list|pull|verify (cmd_models.cpp).
+int RunModels(const std::vector<std::string>& args);
 
 // Prints `status` as one line on stderr ("facefleet <command>: error: <code>: <message>") and returns its
 // exit code.

@@ -18,8 +18,9 @@ struct Command {
   int (*run)(const std::vector<std::string>& args);
 };
 
-constexpr std::array<Command, 1> kCommands = {{
+constexpr std::array<Command, 2> kCommands = {{
     {"swap", "put the face from --source into --target and write --output", facefleet::apps::RunSwap},
+    {"models", "list, download (pull) and verify model files", facefleet::apps::RunModels},
 }};
 
 void PrintUsage(std::FILE* out) {

@@ -20,8 +20,10 @@ struct StageTimings {
   double decode_ms = 0;
   double detect_ms = 0;
   double landmark_ms = 0;
-  double warp_ms = 0;
+  double embed_ms = 0;  // recognizer (neural swappers)
+  double warp_ms = 0;   // classic: warp + colour; neural: align + swapper model
   double blend_ms = 0;
+  double enhance_ms = 0;
   double encode_ms = 0;
 };
 
@@ -58,8 +60,12 @@ class Engine {
   // The output path is checked before any work so a bad path fails fast.
   Result<SwapReport> SwapFiles(const SwapOptions& options) const;
 
- private:
+  // The implementation, for facefleet's own pipelines (video, service) built on the same loaded models. Its
+  // definition is internal (src/pipeline/engine_impl.hpp); applications have no use for it.
   struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -5,6 +5,7 @@
 // and never invent defaults of their own.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -46,8 +47,20 @@ struct EngineOptions {
   // The classic HOG detector first runs on a copy whose longer side is at most this many pixels (fast);
   // only if that finds nothing does it retry on a larger copy (up to 2x this), so small faces in large
   // photos are still found.
-  int face_detector_size = 320;
+  int classic_detector_size = 320;
+
+  // Neural models (FaceFusion's files) are looked up here; "" = $FACEFLEET_MODELS_DIR, else
+  // ~/.local/share/facefleet/models. Models are loaded on first use and then shared by all callers.
+  std::string models_dir;
+  // ONNX Runtime execution providers in preference order: tensorrt, cuda, cpu. Unavailable ones are skipped
+  // with a warning.
+  std::vector<std::string> execution_providers = {"cpu"};
+  int execution_device_id = 0;
+  int execution_thread_count = 0;  // 0 = ONNX Runtime's default
 };
+
+// The largest --max-image-pixels accepted: 500 MP keeps every pixel index of a 4-channel image within int.
+inline constexpr std::int64_t kMaxImagePixelsLimit = 500'000'000;
 
 // Options for one swap request.
 struct SwapOptions {
@@ -55,7 +68,29 @@ struct SwapOptions {
   std::string target_path;
   std::string output_path;
 
+  // Models: "classic" = dlib + geometry (no download); otherwise names from the registry
+  // (`facefleet models list`).
+  std::string face_detector_model = "classic";  // classic | yoloface_8n | scrfd_2.5g | retinaface_10g | yunet_2023_mar
+  int face_detector_size = 640;                 // neural detectors' square input (retinaface/scrfd: 160-640)
+  float face_detector_score = 0.5F;
+  std::string face_landmarker_model = "classic";  // classic (dlib) | 2dfan4
+  float face_landmarker_score = 0.5F;             // 2dfan4 points are used for alignment above this score
   std::string face_swapper_model = "classic";
+  int face_swapper_pixel_boost = 0;   // crop size fed through the model in tiles; 0 = the model's own size
+  float face_swapper_weight = 0.5F;   // 0-1; 0.5 = the source identity unchanged
+  std::string face_enhancer_model;    // "" = no enhancer; gfpgan_1.4 | codeformer
+  int face_enhancer_blend = 80;       // 0-100
+  float face_enhancer_weight = 0.5F;  // codeformer fidelity
+  std::vector<std::string> face_mask_types = {"box"};  // box | occlusion | area | region (combined: minimum)
+  float face_mask_blur = 0.3F;
+  std::array<int, 4> face_mask_padding = {0, 0, 0, 0};  // percent: top, right, bottom, left
+  std::vector<std::string> face_mask_areas = {"upper-face", "lower-face", "mouth"};
+  std::vector<std::string> face_mask_regions = {"skin",    "left-eyebrow", "right-eyebrow", "left-eye",  "right-eye",
+                                                "glasses", "nose",         "mouth",         "upper-lip", "lower-lip"};
+  std::string face_occluder_model = "xseg_1";
+  std::string face_parser_model = "bisenet_resnet_34";
+  float reference_face_distance = 0.3F;  // reference mode with a recognizer: swap faces closer than this
+
   FaceSelectorMode face_selector_mode = FaceSelectorMode::kReference;
   FaceSelectorOrder face_selector_order = FaceSelectorOrder::kLargeSmall;
   int reference_face_position = 0;  // index into the sorted target faces (reference mode)

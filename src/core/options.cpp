@@ -50,8 +50,26 @@ Status ValidateSwapOptions(const SwapOptions& options) {
   if (options.source_paths.empty()) return {ErrorCode::kUsage, "at least one --source is required"};
   if (options.target_path.empty()) return {ErrorCode::kUsage, "--target is required"};
   if (options.output_path.empty()) return {ErrorCode::kUsage, "--output is required"};
-  if (options.face_swapper_model != "classic") {
-    return {ErrorCode::kUsage, "unknown face swapper model '" + options.face_swapper_model + "' (valid: classic)"};
+  const auto in_unit = [](float v) { return v >= 0.0F && v <= 1.0F; };
+  if (!in_unit(options.face_detector_score) || !in_unit(options.face_landmarker_score) ||
+      !in_unit(options.face_swapper_weight) || !in_unit(options.face_mask_blur) ||
+      !in_unit(options.face_enhancer_weight) || !in_unit(options.reference_face_distance)) {
+    return {ErrorCode::kUsage, "scores, weights, --face-mask-blur and --reference-face-distance must be within 0-1"};
+  }
+  if (options.face_enhancer_blend < 0 || options.face_enhancer_blend > 100) {
+    return {ErrorCode::kUsage, "--face-enhancer-blend must be within 0-100"};
+  }
+  for (const int padding : options.face_mask_padding) {
+    if (padding < 0 || padding > 100) return {ErrorCode::kUsage, "--face-mask-padding values must be within 0-100"};
+  }
+  const int boost = options.face_swapper_pixel_boost;
+  if (boost != 0 && (boost < 128 || boost > 1024 || (boost & (boost - 1)) != 0)) {
+    return {ErrorCode::kUsage, "--face-swapper-pixel-boost must be 128, 256, 512 or 1024"};
+  }
+  for (const auto& type : options.face_mask_types) {
+    if (type != "box" && type != "occlusion" && type != "area" && type != "region") {
+      return {ErrorCode::kUsage, "unknown face mask type '" + type + "' (valid: box, occlusion, area, region)"};
+    }
   }
   if (options.output_image_quality < 0 || options.output_image_quality > 100) {
     return {ErrorCode::kUsage,
@@ -60,7 +78,9 @@ Status ValidateSwapOptions(const SwapOptions& options) {
   if (options.reference_face_position < 0) {
     return {ErrorCode::kUsage, "--reference-face-position must be >= 0"};
   }
-  if (options.max_image_pixels <= 0) return {ErrorCode::kUsage, "--max-image-pixels must be > 0"};
+  if (options.max_image_pixels <= 0 || options.max_image_pixels > kMaxImagePixelsLimit) {
+    return {ErrorCode::kUsage, "--max-image-pixels must be within 1-" + std::to_string(kMaxImagePixelsLimit)};
+  }
   return Status::Ok();
 }
 

@@ -18,8 +18,8 @@ class DlibShapePredictor final : public FaceLandmarker68 {
   std::string_view Name() const override { return "dlib_shape_predictor_68"; }
 
   // shape_predictor::operator() is const and keeps no scratch state, so concurrent calls are safe.
-  Result<std::vector<Landmarks68>> Landmark(const cv::Mat& bgr, std::span<const Box> boxes) const override {
-    std::vector<Landmarks68> out;
+  Result<std::vector<Landmarks68Scored>> Landmark(const cv::Mat& bgr, std::span<const Box> boxes) const override {
+    std::vector<Landmarks68Scored> out;
     if (boxes.empty()) return out;
     cv::Mat gray;
     cv::cvtColor(bgr, gray, bgr.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
@@ -31,9 +31,9 @@ class DlibShapePredictor final : public FaceLandmarker68 {
       const dlib::full_object_detection shape = predictor_(image, rect);
       if (shape.num_parts() != 68)
         return Status(ErrorCode::kModelUnavailable, "shape predictor is not a 68-point model");
-      Landmarks68 points;
+      Landmarks68Scored points;  // the ERT predictor has no confidence: score 1
       for (unsigned long i = 0; i < 68; ++i) {
-        points[i] = {static_cast<float>(shape.part(i).x()), static_cast<float>(shape.part(i).y())};
+        points.points[i] = {static_cast<float>(shape.part(i).x()), static_cast<float>(shape.part(i).y())};
       }
       out.push_back(points);
     }

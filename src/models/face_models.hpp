@@ -22,9 +22,17 @@ namespace facefleet::models {
 struct Detection {
   Box box;
   float score = 0;
+  std::array<Point2, 5> landmark5{};  // valid when has_landmark5 (neural detectors give them)
+  bool has_landmark5 = false;
 };
 
 using Landmarks68 = std::array<Point2, 68>;
+
+// 68 landmarks with the landmarker's confidence in [0, 1] (1 for landmarkers without a score).
+struct Landmarks68Scored {
+  Landmarks68 points{};
+  float score = 1;
+};
 
 class FaceDetector {
  public:
@@ -38,8 +46,27 @@ class FaceLandmarker68 {
  public:
   virtual ~FaceLandmarker68() = default;
   virtual std::string_view Name() const = 0;
-  // 68 landmarks for each box (same order as `boxes`).
-  virtual Result<std::vector<Landmarks68>> Landmark(const cv::Mat& bgr, std::span<const Box> boxes) const = 0;
+  // 68 landmarks and a confidence for each box (same order as `boxes`).
+  virtual Result<std::vector<Landmarks68Scored>> Landmark(const cv::Mat& bgr, std::span<const Box> boxes) const = 0;
+};
+
+// A landmarker that estimates 68 points from the 5 alignment points (fan_68_5).
+class FaceLandmarker5To68 {
+ public:
+  virtual ~FaceLandmarker5To68() = default;
+  virtual Result<Landmarks68> Estimate(const std::array<Point2, 5>& landmark5) const = 0;
+};
+
+// ArcFace identity embedding of one face: raw and L2-normalised.
+struct Embedding {
+  std::vector<float> raw;
+  std::vector<float> normalized;
+};
+
+class FaceRecognizer {
+ public:
+  virtual ~FaceRecognizer() = default;
+  virtual Result<Embedding> Embed(const cv::Mat& bgr, const std::array<Point2, 5>& landmark5) const = 0;
 };
 
 // dlib's HOG + linear SVM frontal face detector. It runs on a grey copy whose longer side is at most

@@ -1,90 +1,184 @@
-// Engine: wires the face analyser, selector and classic swapper to image I/O.
+// Engine: wires face analysis, selection, the classic and neural swappers and the enhancer to image I/O.
 #include "facefleet/engine.hpp"
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <tuple>
 
 #include <opencv2/imgproc.hpp>
 
 #include "core/stopwatch.hpp"
 #include "media/image_io.hpp"
-#include "pipeline/classic_swapper.hpp"
-#include "pipeline/face_analyser.hpp"
+#include "models/model_store.hpp"
+#include "models/onnx_models.hpp"
+#include "pipeline/engine_impl.hpp"
 #include "pipeline/face_selector.hpp"
 
 namespace facefleet {
-
-struct Engine::Impl {
-  explicit Impl(pipeline::FaceAnalyser face_analyser) : analyser(std::move(face_analyser)) {}
-  pipeline::FaceAnalyser analyser;
-
-  // The swap with caller-chosen names for messages ("source #1" or a path). Images are 8-bit BGR(A).
-  Result<cv::Mat> SwapMats(std::span<const cv::Mat> sources, std::span<const std::string> source_names,
-                           const cv::Mat& target, const std::string& target_name, const SwapOptions& options,
-                           SwapReport& report) const;
-};
-
 namespace {
 
-cv::Mat ToBgr(const cv::Mat& image) {
-  if (image.channels() == 3) return image;
-  cv::Mat bgr;
-  cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
-  return bgr;
+// Copies the alpha channel of `original` (if any) onto the swapped BGR frame.
+cv::Mat RestoreAlpha(const cv::Mat& original, const cv::Mat& frame) {
+  if (original.channels() != 4) return frame;
+  cv::Mat bgra;
+  cv::cvtColor(frame, bgra, cv::COLOR_BGR2BGRA);
+  cv::mixChannels(std::vector<cv::Mat>{original}, std::vector<cv::Mat>{bgra}, std::vector<int>{3, 3});
+  return bgra;
+}
+
+Result<const models::ModelInfo*> Lookup(const std::string& name, models::ModelKind kind, std::string_view flag) {
+  const models::ModelInfo* info = models::FindModel(name);
+  if (info == nullptr || info->kind != kind) {
+    return Status(ErrorCode::kUsage, "unknown " + std::string(flag) + " '" + name +
+                                         "' (valid: " + (kind == models::ModelKind::kEnhancer ? "" : "classic, ") +
+                                         models::ModelNames(kind) + ")");
+  }
+  return info;
+}
+
+// Every model name in `o` exists in the registry with the right kind (checked before any file is read).
+Status CheckModelNames(const SwapOptions& o) {
+  using models::ModelKind;
+  const std::array<std::tuple<const std::string*, ModelKind, std::string_view>, 5> named = {{
+      {&o.face_detector_model, ModelKind::kDetector, "face detector model"},
+      {&o.face_swapper_model, ModelKind::kSwapper, "face swapper model"},
+      {&o.face_enhancer_model, ModelKind::kEnhancer, "face enhancer model"},
+      {&o.face_occluder_model, ModelKind::kOccluder, "face occluder model"},
+      {&o.face_parser_model, ModelKind::kParser, "face parser model"},
+  }};
+  for (const auto& [name, kind, flag] : named) {
+    if (name->empty() || *name == "classic") continue;
+    if (auto found = Lookup(*name, kind, flag); !found.ok()) return found.status();
+  }
+  if (o.face_landmarker_model != "classic" && o.face_landmarker_model != "2dfan4") {
+    return {ErrorCode::kUsage,
+            "unknown face landmarker model '" + o.face_landmarker_model + "' (valid: classic, 2dfan4)"};
+  }
+  if (auto regions = pipeline::RegionClasses(o.face_mask_regions); !regions.ok()) return regions.status();
+  return Status::Ok();
 }
 
 }  // namespace
 
+Result<pipeline::FaceAnalyser> Engine::Impl::Analyser(const SwapOptions& o) const {
+  std::shared_ptr<const models::FaceDetector> detector = classic_detector;
+  if (o.face_detector_model != "classic") {
+    auto info = Lookup(o.face_detector_model, models::ModelKind::kDetector, "face detector model");
+    if (!info.ok()) return info.status();
+    const models::DetectorOptions d{o.face_detector_size, o.face_detector_score, 0.4F};
+    const std::string key =
+        o.face_detector_model + "@" + std::to_string(d.size) + "/" + std::to_string(d.score_threshold);
+    auto loaded = cache.Get<models::FaceDetector>(key, [&] { return models::CreateOnnxDetector(**info, load, d); });
+    if (!loaded.ok()) return loaded.status();
+    detector = *loaded;
+  }
+  std::shared_ptr<const models::FaceLandmarker68> landmarker = classic_landmarker;
+  if (o.face_landmarker_model != "classic") {
+    if (o.face_landmarker_model != "2dfan4") {
+      return Status(ErrorCode::kUsage,
+                    "unknown face landmarker model '" + o.face_landmarker_model + "' (valid: classic, 2dfan4)");
+    }
+    auto loaded = cache.Get<models::FaceLandmarker68>(
+        "2dfan4", [&] { return models::CreateFan2dfan4(*models::FindModel("2dfan4"), load); });
+    if (!loaded.ok()) return loaded.status();
+    landmarker = *loaded;
+  }
+  return pipeline::FaceAnalyser(detector, landmarker, o.face_landmarker_score);
+}
+
+Result<std::shared_ptr<const models::FaceRecognizer>> Engine::Impl::Recognizer() const {
+  return cache.Get<models::FaceRecognizer>(
+      "arcface_w600k_r50", [&] { return models::CreateArcface(*models::FindModel("arcface_w600k_r50"), load); });
+}
+
+Result<pipeline::NeuralModels> Engine::Impl::Neural(const SwapOptions& o,
+                                                    std::vector<std::shared_ptr<const void>>& keep) const {
+  pipeline::NeuralModels m;
+  const auto uses = [&](std::string_view t) {
+    return std::find(o.face_mask_types.begin(), o.face_mask_types.end(), t) != o.face_mask_types.end();
+  };
+  if (o.face_swapper_model != "classic") {
+    auto info = Lookup(o.face_swapper_model, models::ModelKind::kSwapper, "face swapper model");
+    if (!info.ok()) return info.status();
+    auto swapper =
+        cache.Get<models::FaceSwapperModel>(o.face_swapper_model, [&] { return models::CreateSwapper(**info, load); });
+    if (!swapper.ok()) return swapper.status();
+    m.swapper = swapper->get();
+    keep.push_back(*swapper);
+  }
+  if (!o.face_enhancer_model.empty()) {
+    auto info = Lookup(o.face_enhancer_model, models::ModelKind::kEnhancer, "face enhancer model");
+    if (!info.ok()) return info.status();
+    auto enhancer = cache.Get<models::FaceEnhancerModel>(o.face_enhancer_model,
+                                                         [&] { return models::CreateEnhancer(**info, load); });
+    if (!enhancer.ok()) return enhancer.status();
+    m.enhancer = enhancer->get();
+    keep.push_back(*enhancer);
+  }
+  if (uses("occlusion")) {
+    auto info = Lookup(o.face_occluder_model, models::ModelKind::kOccluder, "face occluder model");
+    if (!info.ok()) return info.status();
+    auto occluder =
+        cache.Get<models::FaceOccluderModel>(o.face_occluder_model, [&] { return models::CreateXseg(**info, load); });
+    if (!occluder.ok()) return occluder.status();
+    m.occluder = occluder->get();
+    keep.push_back(*occluder);
+  }
+  if (uses("region")) {
+    auto info = Lookup(o.face_parser_model, models::ModelKind::kParser, "face parser model");
+    if (!info.ok()) return info.status();
+    auto parser =
+        cache.Get<models::FaceParserModel>(o.face_parser_model, [&] { return models::CreateBisenet(**info, load); });
+    if (!parser.ok()) return parser.status();
+    m.parser = parser->get();
+    keep.push_back(*parser);
+  }
+  return m;
+}
+
 Result<cv::Mat> Engine::Impl::SwapMats(std::span<const cv::Mat> sources, std::span<const std::string> source_names,
                                        const cv::Mat& target, const std::string& target_name,
                                        const SwapOptions& options, SwapReport& report) const {
-  std::vector<cv::Mat> source_bgr;
-  std::vector<Face> source_faces;
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    source_bgr.push_back(ToBgr(sources[i]));
-    auto faces = analyser.Analyze(source_bgr.back(), &report.timings);
-    if (!faces.ok()) return faces.status();
-    if (faces->empty()) return Status(ErrorCode::kNoFace, source_names[i] + ": no face found in source");
-    source_faces.push_back(pipeline::LargestFace(*faces));
+  auto swapper = Prepare(sources, source_names, options, &report.timings);
+  if (!swapper.ok()) return swapper.status();
+  cv::Mat frame = pipeline::ToBgr(target).clone();
+  auto faces = (*swapper)->Detect(frame, &report.timings);
+  if (!faces.ok()) return faces.status();
+  report.target_faces = static_cast<int>(faces->size());
+  if (faces->empty()) return Status(ErrorCode::kNoFace, target_name + ": no face found in target");
+  auto swapped = (*swapper)->SwapFaces(frame, std::move(*faces), &report.timings);
+  if (!swapped.ok()) {
+    const Status& s = swapped.status();
+    return Status(s.code(), s.code() == ErrorCode::kUsage ? target_name + ": " + s.message() : s.message());
   }
-  cv::Mat frame = ToBgr(target).clone();
-  auto target_faces = analyser.Analyze(frame, &report.timings);
-  if (!target_faces.ok()) return target_faces.status();
-  report.target_faces = static_cast<int>(target_faces->size());
-  if (target_faces->empty()) return Status(ErrorCode::kNoFace, target_name + ": no face found in target");
-  auto selected = pipeline::SelectFaces(std::move(*target_faces), options.face_selector_mode,
-                                        options.face_selector_order, options.reference_face_position);
-  if (!selected.ok()) return Status(selected.status().code(), target_name + ": " + selected.status().message());
-
-  core::Stopwatch watch;
-  const pipeline::ClassicSource source = pipeline::BuildClassicSource(source_bgr, source_faces);
-  report.timings.warp_ms += watch.LapMs();
-  for (const Face& face : *selected) {
-    pipeline::SwapClassicFace(source, face, options.classic_blend, frame, &report.timings);
-    ++report.swapped_faces;
-  }
-  if (target.channels() == 4) {  // keep the target's alpha channel exactly
-    std::vector<cv::Mat> planes;
-    cv::split(target, planes);
-    cv::Mat bgra;
-    cv::cvtColor(frame, bgra, cv::COLOR_BGR2BGRA);
-    cv::mixChannels(std::vector<cv::Mat>{planes[3]}, std::vector<cv::Mat>{bgra}, std::vector<int>{0, 3});
-    frame = bgra;
-  }
-  return frame;
+  report.swapped_faces = *swapped;
+  return RestoreAlpha(target, frame);
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
+  runtime::RuntimeOptions runtime;
+  runtime.execution_providers = options.execution_providers;
+  runtime.device_id = options.execution_device_id;
+  runtime.thread_count = options.execution_thread_count;
+  if (Status valid = runtime::ValidateProviders(runtime.execution_providers); !valid.ok()) return valid;
   auto landmarker = models::CreateDlibShapePredictor(options.shape_predictor_path);
   if (!landmarker.ok()) return landmarker.status();
-  auto impl = std::make_unique<Impl>(
-      pipeline::FaceAnalyser(models::CreateDlibHogDetector(options.face_detector_size), std::move(*landmarker)));
+  auto impl = std::make_unique<Impl>();
+  impl->engine_options = options;
+  impl->load = {options.models_dir.empty() ? models::DefaultModelsDir() : options.models_dir, runtime};
+  impl->classic_detector = models::CreateDlibHogDetector(options.classic_detector_size);
+  impl->classic_landmarker = std::move(*landmarker);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 Result<std::vector<Face>> Engine::Analyze(const Image& image) const {
   if (image.empty()) return Status(ErrorCode::kInputUnreadable, "empty image");
-  return impl_->analyser.Analyze(ToBgr(media::AsMat(image)));
+  return pipeline::FaceAnalyser(impl_->classic_detector, impl_->classic_landmarker)
+      .Analyze(pipeline::ToBgr(media::AsMat(image)));
 }
 
 Result<Image> Engine::Swap(std::span<const Image> sources, const Image& target, const SwapOptions& options,
@@ -108,6 +202,7 @@ Result<Image> Engine::Swap(std::span<const Image> sources, const Image& target, 
 
 Status Engine::CheckSwapFiles(const SwapOptions& options) {
   if (Status valid = ValidateSwapOptions(options); !valid.ok()) return valid;
+  if (Status names = CheckModelNames(options); !names.ok()) return names;
   for (const std::string& path : options.source_paths) {
     if (Status readable = media::CheckInputPath(path); !readable.ok()) return readable;
   }
@@ -129,7 +224,6 @@ Result<SwapReport> Engine::SwapFiles(const SwapOptions& options) const {
   auto target = media::ReadImage(options.target_path, options.max_image_pixels);
   if (!target.ok()) return target.status();
   report.timings.decode_ms = watch.LapMs();
-
   auto swapped = impl_->SwapMats(sources, options.source_paths, *target, options.target_path, options, report);
   if (!swapped.ok()) return swapped.status();
   watch.LapMs();

@@ -35,9 +35,11 @@ Result<std::vector<Face>> FaceAnalyser::Analyze(const cv::Mat& bgr, StageTimings
   for (std::size_t i = 0; i < faces.size(); ++i) {
     faces[i].box = (*detections)[i].box;
     faces[i].score = (*detections)[i].score;
-    faces[i].landmark68 = (*landmarks)[i];
+    const models::Detection& d = (*detections)[i];
+    faces[i].landmark68 = (*landmarks)[i].points;
     faces[i].has_landmark68 = true;
-    faces[i].landmark5 = Landmark5From68(faces[i].landmark68);
+    const bool trust_68 = (*landmarks)[i].score > landmarker_score_ || !d.has_landmark5;
+    faces[i].landmark5 = trust_68 ? Landmark5From68(faces[i].landmark68) : d.landmark5;
   }
   return faces;
 }

@@ -16,18 +16,24 @@ namespace facefleet::pipeline {
 // corners (48, 54); ordered as facefleet::Landmark5.
 std::array<Point2, 5> Landmark5From68(const models::Landmarks68& points);
 
-// Owns a detector and a landmarker. Thread-safe: Analyze is const and the models are.
+// A detector plus a 68-point landmarker (shared, read-only). Thread-safe.
+//
+// Alignment points follow FaceFusion's "5/68" rule: the 5 points derived from the 68 landmarks when the
+// landmarker's score exceeds `landmarker_score` (dlib's predictor always does), otherwise the detector's own
+// 5 points (classic HOG has none, so its faces always use the 68).
 class FaceAnalyser {
  public:
-  FaceAnalyser(std::unique_ptr<models::FaceDetector> detector, std::unique_ptr<models::FaceLandmarker68> landmarker)
-      : detector_(std::move(detector)), landmarker_(std::move(landmarker)) {}
+  FaceAnalyser(std::shared_ptr<const models::FaceDetector> detector,
+               std::shared_ptr<const models::FaceLandmarker68> landmarker, float landmarker_score = 0.5F)
+      : detector_(std::move(detector)), landmarker_(std::move(landmarker)), landmarker_score_(landmarker_score) {}
 
   // All faces in `bgr` with landmarks; adds stage times to `timings` when given.
   Result<std::vector<Face>> Analyze(const cv::Mat& bgr, StageTimings* timings = nullptr) const;
 
  private:
-  std::unique_ptr<models::FaceDetector> detector_;
-  std::unique_ptr<models::FaceLandmarker68> landmarker_;
+  std::shared_ptr<const models::FaceDetector> detector_;
+  std::shared_ptr<const models::FaceLandmarker68> landmarker_;
+  float landmarker_score_;
 };
 
 }  // namespace facefleet::pipeline

@@ -39,8 +39,17 @@ TEST(OptionsTest, ValidatesRanges) {
   options.source_paths.clear();
   EXPECT_EQ(ValidateSwapOptions(options).code(), ErrorCode::kUsage);
   options = Valid();
-  options.face_swapper_model = "inswapper_129";
-  EXPECT_NE(ValidateSwapOptions(options).message().find("inswapper_129"), std::string::npos);
+  options.face_swapper_pixel_boost = 300;  // not a power of two
+  EXPECT_NE(ValidateSwapOptions(options).message().find("pixel-boost"), std::string::npos);
+  options = Valid();
+  options.face_mask_types = {"box", "blob"};
+  EXPECT_NE(ValidateSwapOptions(options).message().find("'blob'"), std::string::npos);
+  options = Valid();
+  options.face_mask_padding = {0, 101, 0, 0};
+  EXPECT_EQ(ValidateSwapOptions(options).code(), ErrorCode::kUsage);
+  options = Valid();
+  options.face_swapper_weight = 1.5F;
+  EXPECT_EQ(ValidateSwapOptions(options).code(), ErrorCode::kUsage);
   options = Valid();
   options.max_image_pixels = 0;
   EXPECT_EQ(ValidateSwapOptions(options).code(), ErrorCode::kUsage);

@@ -162,6 +162,11 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   ExpectError(
       Swap({"--source", grace_, "--target", astronaut_, "--output", jpg}, {"FACEFLEET_OUTPUT_IMAGE_QUALITY=high"}), 2,
       "--output-image-quality", "integer", jpg);
+  ExpectError(
+      Swap({"--source", grace_, "--target", astronaut_, "--output", jpg, "--face-swapper-model", "inswapper_129"}), 2,
+      "'inswapper_129'", "inswapper_128, inswapper_128_fp16", jpg);
+  ExpectError(Swap({"--source", grace_, "--target", astronaut_, "--output", jpg, "--execution-providers", "rocm"}), 2,
+              "'rocm'", "tensorrt, cuda, cpu", jpg);
   const auto r = RunProcess({FACEFLEET_CLI_PATH, "swapp"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown command 'swapp'"), std::string::npos);

@@ -14,6 +14,8 @@
 #include <opencv2/imgproc.hpp>
 #include <sys/wait.h>
 
+#include "media/image_io.hpp"
+
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX
 
 namespace facefleet::testing {
@@ -22,9 +24,9 @@ std::string GracePath() { return FACEFLEET_SAMPLE_GRACE; }
 std::string AstronautPath() { return FACEFLEET_SAMPLE_ASTRONAUT; }
 
 cv::Mat LoadBgr(const std::string& path) {
-  cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-  if (image.empty()) throw std::runtime_error("cannot read sample " + path);
-  return image;
+  auto image = media::ReadImage(path, 1LL << 31);  // libpng through facefleet: no warnings on stderr
+  if (!image.ok()) throw std::runtime_error(image.status().ToString());
+  return *image;
 }
 
 const Engine& SharedEngine() {
