@@ -64,6 +64,10 @@ void AddModelFlags(FlagSet& flags, const SwapOptions& d, const EngineOptions& e)
   flags.Add({"--execution-device-id", "N", "GPU index", std::to_string(e.execution_device_id)});
   flags.Add({"--execution-thread-count", "N", "ONNX Runtime intra-op threads (0 = automatic)",
              std::to_string(e.execution_thread_count)});
+  flags.Add({"--execution-cudnn-conv-algo-search", "MODE", "CUDA: EXHAUSTIVE|HEURISTIC|DEFAULT",
+             e.execution_cudnn_conv_algo_search});
+  flags.Add({"--execution-tensorrt-cache-dir", "DIR", "TensorRT engine and timing cache directory", ""});
+  flags.Add({"--execution-tensorrt-fp16", "BOOL", "TensorRT: allow fp16 kernels (true|false)", "true"});
 }
 
 FlagSet SwapFlags() {
@@ -170,6 +174,9 @@ Status ReadOptions(const FlagSet& flags, SwapOptions& swap, EngineOptions& engin
   engine.execution_providers = flags.GetList("--execution-providers");
   engine.execution_device_id = static_cast<int>(c.Take(flags.GetInt("--execution-device-id", 0, 64)));
   engine.execution_thread_count = static_cast<int>(c.Take(flags.GetInt("--execution-thread-count", 0, 256)));
+  engine.execution_cudnn_conv_algo_search = flags.Get("--execution-cudnn-conv-algo-search");
+  engine.execution_tensorrt_cache_dir = flags.Get("--execution-tensorrt-cache-dir");
+  engine.execution_tensorrt_fp16 = flags.GetBool("--execution-tensorrt-fp16");
   core::SetLogLevel(c.Take(core::ParseLogLevel(flags.Get("--log-level")), core::LogLevel::kWarn));
   if (!c.status().ok()) return c.status();
   return ValidateSwapOptions(swap);

@@ -56,7 +56,10 @@ struct EngineOptions {
   // with a warning.
   std::vector<std::string> execution_providers = {"cpu"};
   int execution_device_id = 0;
-  int execution_thread_count = 0;  // 0 = ONNX Runtime's default
+  int execution_thread_count = 0;                              // 0 = ONNX Runtime's default
+  std::string execution_cudnn_conv_algo_search = "HEURISTIC";  // CUDA: EXHAUSTIVE | HEURISTIC | DEFAULT
+  std::string execution_tensorrt_cache_dir;  // TensorRT engine + timing caches ("" = none: rebuilt each start)
+  bool execution_tensorrt_fp16 = true;       // TensorRT: allow fp16 kernels
 };
 
 // The largest --max-image-pixels accepted: 500 MP keeps every pixel index of a 4-channel image within int.

@@ -164,6 +164,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   runtime.execution_providers = options.execution_providers;
   runtime.device_id = options.execution_device_id;
   runtime.thread_count = options.execution_thread_count;
+  runtime.cudnn_conv_algo_search = options.execution_cudnn_conv_algo_search;
+  runtime.tensorrt_cache_dir = options.execution_tensorrt_cache_dir;
+  runtime.tensorrt_fp16 = options.execution_tensorrt_fp16;
+  if (const auto& s = runtime.cudnn_conv_algo_search; s != "EXHAUSTIVE" && s != "HEURISTIC" && s != "DEFAULT") {
+    return Status(ErrorCode::kUsage,
+                  "unknown cuDNN conv algo search '" + s + "' (valid: EXHAUSTIVE, HEURISTIC, DEFAULT)");
+  }
   if (Status valid = runtime::ValidateProviders(runtime.execution_providers); !valid.ok()) return valid;
   auto landmarker = models::CreateDlibShapePredictor(options.shape_predictor_path);
   if (!landmarker.ok()) return landmarker.status();
