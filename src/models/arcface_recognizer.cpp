@@ -36,9 +36,7 @@ class Arcface final : public FaceRecognizer {
 }  // namespace
 
 Result<std::unique_ptr<FaceRecognizer>> CreateArcface(const ModelInfo& info, const LoadOptions& options) {
-  auto session = LoadSession(info, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<FaceRecognizer>(std::make_unique<Arcface>(std::move(*session)));
+  return MakeSessionModel<FaceRecognizer, Arcface>(info, options);
 }
 
 }  // namespace facefleet::models

@@ -49,9 +49,7 @@ class Bisenet final : public FaceParserModel {
 }  // namespace
 
 Result<std::unique_ptr<FaceParserModel>> CreateBisenet(const ModelInfo& info, const LoadOptions& options) {
-  auto session = LoadSession(info, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<FaceParserModel>(std::make_unique<Bisenet>(std::move(*session)));
+  return MakeSessionModel<FaceParserModel, Bisenet>(info, options);
 }
 
 }  // namespace facefleet::models

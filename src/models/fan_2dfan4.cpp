@@ -84,9 +84,7 @@ class Fan2dfan4 final : public FaceLandmarker68 {
 }  // namespace
 
 Result<std::unique_ptr<FaceLandmarker68>> CreateFan2dfan4(const ModelInfo& info, const LoadOptions& options) {
-  auto session = LoadSession(info, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<FaceLandmarker68>(std::make_unique<Fan2dfan4>(std::move(*session)));
+  return MakeSessionModel<FaceLandmarker68, Fan2dfan4>(info, options);
 }
 
 }  // namespace facefleet::models

@@ -45,9 +45,7 @@ class Fan68From5 final : public FaceLandmarker5To68 {
 }  // namespace
 
 Result<std::unique_ptr<FaceLandmarker5To68>> CreateFan68From5(const ModelInfo& info, const LoadOptions& options) {
-  auto session = LoadSession(info, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<FaceLandmarker5To68>(std::make_unique<Fan68From5>(std::move(*session)));
+  return MakeSessionModel<FaceLandmarker5To68, Fan68From5>(info, options);
 }
 
 }  // namespace facefleet::models

@@ -34,9 +34,7 @@ Result<std::unique_ptr<FaceEnhancerModel>> CreateEnhancer(const ModelInfo& info,
     return Status(ErrorCode::kUsage, "unknown face enhancer model '" + std::string(info.name) +
                                          "' (valid: " + ModelNames(ModelKind::kEnhancer) + ")");
   }
-  auto session = LoadSession(info, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<FaceEnhancerModel>(std::make_unique<OnnxEnhancer>(std::move(*session)));
+  return MakeSessionModel<FaceEnhancerModel, OnnxEnhancer>(info, options);
 }
 
 }  // namespace facefleet::models

@@ -26,6 +26,14 @@ struct LoadOptions {
 
 Result<std::unique_ptr<runtime::Session>> LoadSession(const ModelInfo& info, const LoadOptions& options);
 
+// Loads the session for `info` and wraps it in `Impl` (constructible from the session) as an `Interface`.
+template <typename Interface, typename Impl>
+Result<std::unique_ptr<Interface>> MakeSessionModel(const ModelInfo& info, const LoadOptions& options) {
+  auto session = LoadSession(info, options);
+  if (!session.ok()) return session.status();
+  return std::unique_ptr<Interface>(std::make_unique<Impl>(std::move(*session)));
+}
+
 struct DetectorOptions {
   int size = 640;                // square input; retinaface/scrfd accept 160-640, the others 640
   float score_threshold = 0.5F;  // FaceFusion's --face-detector-score

@@ -33,9 +33,7 @@ class Xseg final : public FaceOccluderModel {
 }  // namespace
 
 Result<std::unique_ptr<FaceOccluderModel>> CreateXseg(const ModelInfo& info, const LoadOptions& options) {
-  auto session = LoadSession(info, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<FaceOccluderModel>(std::make_unique<Xseg>(std::move(*session)));
+  return MakeSessionModel<FaceOccluderModel, Xseg>(info, options);
 }
 
 }  // namespace facefleet::models
