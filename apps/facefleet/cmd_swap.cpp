@@ -1,6 +1,12 @@
 // facefleet swap: the CLI face of Engine::SwapFiles. Flag names follow FaceFusion's where the feature is the
 // same; list flags take comma-separated values or repeat ("--face-mask-types box,occlusion").
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 
 #include "commands.hpp"
 #include "common/flags.hpp"
@@ -70,13 +76,37 @@ void AddModelFlags(FlagSet& flags, const SwapOptions& d, const EngineOptions& e)
   flags.Add({"--execution-tensorrt-fp16", "BOOL", "TensorRT: allow fp16 kernels (true|false)", "true"});
 }
 
+void AddVideoFlags(FlagSet& flags, const SwapOptions& d) {
+  flags.Add({"--output-video-encoder", "NAME", "video targets: libx264|libx265|libvpx-vp9 (auto: libvpx-vp9 for .webm)",
+             "auto"});
+  flags.Add(
+      {"--output-video-quality", "0-100", "video quality, mapped to CRF", std::to_string(d.output_video_quality)});
+  flags.Add({"--output-video-preset", "NAME", "encoder speed: ultrafast ... veryslow", d.output_video_preset});
+  flags.Add({"--output-video-fps", "FPS", "output frame rate (0 = the source's)", "0"});
+  flags.Add({"--trim-frame-start", "N", "first frame to swap (-1 = the first)", "-1"});
+  flags.Add({"--trim-frame-end", "N", "one past the last frame to swap (-1 = to the end)", "-1"});
+  flags.Add(
+      {"--output-audio-encoder", "NAME", "aac|libopus|libvorbis|flac (auto: copy the audio when possible)", "auto"});
+  flags.Add({"--output-audio-quality", "0-100", "audio bit rate when re-encoding (64-256 kbit/s)",
+             std::to_string(d.output_audio_quality)});
+  flags.Add({"--output-audio-volume", "0-100", "audio volume in percent", std::to_string(d.output_audio_volume)});
+  flags.Add({"--max-video-frames", "N", "refuse videos with more frames to swap", std::to_string(d.max_video_frames)});
+  flags.Add({"--max-video-seconds", "S", "refuse videos longer than this to swap",
+             Num(static_cast<float>(d.max_video_seconds))});
+  flags.Add({"--progress", "MODE", "video progress on stderr: auto (a bar on a terminal)|json (a line a second)|none",
+             "auto"});
+}
+
 FlagSet SwapFlags() {
   const SwapOptions d;
   const EngineOptions e;
-  FlagSet flags("swap", "Swap the face from one or more source photos into a target photo (jpg, png, webp, bmp).");
+  FlagSet flags("swap",
+                "Swap the face from one or more source photos into a target photo (jpg, png, webp, bmp) or video "
+                "(any container FFmpeg reads; output .mp4 .mov .mkv .webm).");
   flags.Add({"--source", "PATH", "source image; the largest face of each is used, several are averaged", "", true});
-  flags.Add({"--target", "PATH", "target image whose face(s) are replaced", ""});
-  flags.Add({"--output", "PATH", "output image (.jpg .jpeg .png .webp .bmp), written atomically", ""});
+  flags.Add({"--target", "PATH", "target image or video whose face(s) are replaced", ""});
+  flags.Add(
+      {"--output", "PATH", "output image (.jpg .jpeg .png .webp .bmp) or video (.mp4 .mov .mkv .webm), atomic", ""});
   flags.Add(
       {"--face-selector-mode", "MODE", "which target faces to swap: " + Joined(FaceSelectorModeNames()), "reference"});
   flags.Add(
@@ -91,6 +121,7 @@ FlagSet SwapFlags() {
   flags.Add({"--output-image-quality", "0-100", "JPEG/WebP quality", std::to_string(d.output_image_quality)});
   flags.Add({"--max-image-pixels", "N", "refuse inputs whose header declares more pixels",
              std::to_string(d.max_image_pixels)});
+  AddVideoFlags(flags, d);
   flags.Add({"--log-level", "LEVEL", "error|warn|info|debug", "warn"});
   flags.Add({"--quiet", "", "print nothing on success", ""});
   return flags;
@@ -155,6 +186,64 @@ void ReadModelOptions(const FlagSet& flags, Checker& c, SwapOptions& swap) {
   swap.reference_face_distance = static_cast<float>(c.Take(flags.GetFloat("--reference-face-distance", 0, 1)));
 }
 
+void ReadVideoOptions(const FlagSet& flags, Checker& c, SwapOptions& swap) {
+  const auto automatic = [&](const std::string& name) { return flags.Get(name) == "auto" ? "" : flags.Get(name); };
+  swap.output_video_encoder = automatic("--output-video-encoder");
+  swap.output_video_quality = static_cast<int>(c.Take(flags.GetInt("--output-video-quality", 0, 100)));
+  swap.output_video_preset = flags.Get("--output-video-preset");
+  swap.output_video_fps = c.Take(flags.GetFloat("--output-video-fps", 0, 240));
+  swap.trim_frame_start = c.Take(flags.GetInt("--trim-frame-start", -1, INT64_MAX), std::int64_t{-1});
+  swap.trim_frame_end = c.Take(flags.GetInt("--trim-frame-end", -1, INT64_MAX), std::int64_t{-1});
+  swap.output_audio_encoder = automatic("--output-audio-encoder");
+  swap.output_audio_quality = static_cast<int>(c.Take(flags.GetInt("--output-audio-quality", 0, 100)));
+  swap.output_audio_volume = static_cast<int>(c.Take(flags.GetInt("--output-audio-volume", 0, 100)));
+  swap.max_video_frames = c.Take(flags.GetInt("--max-video-frames", 1, INT64_MAX), std::int64_t{1});
+  swap.max_video_seconds = c.Take(flags.GetFloat("--max-video-seconds", 0.001, 1e9), 1.0);
+  const std::string progress = flags.Get("--progress");
+  if (progress != "auto" && progress != "json" && progress != "none") {
+    c.Take(Result<int>(ErrorCode::kUsage, "unknown --progress '" + progress + "' (valid: auto, json, none)"));
+  }
+}
+
+// Video progress on stderr: a bar redrawn in place (terminals), or one JSON object per line at most once a
+// second plus a final one. Called from the engine's writer thread only, so it needs no lock.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(const std::string& mode)
+      : json_(mode == "json"), bar_(mode == "auto" && ::isatty(STDERR_FILENO) == 1) {}
+  bool enabled() const { return json_ || bar_; }
+
+  void Update(const Progress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < (json_ ? std::chrono::seconds(1) : std::chrono::milliseconds(100))) return;
+    last_ = now;
+    Print(p);
+  }
+  void Done(const Progress& p) {
+    Print(p);
+    if (bar_) std::fputc('\n', stderr);
+  }
+
+ private:
+  void Print(const Progress& p) {
+    if (json_) {
+      std::fprintf(stderr, "{\"frames_done\":%lld,\"frames_total\":%lld,\"fps\":%.2f,\"elapsed_s\":%.2f}\n",
+                   static_cast<long long>(p.frames_done), static_cast<long long>(p.frames_total), p.fps, p.elapsed_s);
+    } else if (bar_) {
+      const int width = 30;
+      const int filled = p.frames_total > 0 ? static_cast<int>(width * p.frames_done / p.frames_total) : 0;
+      std::fprintf(stderr, "\r[%s%s] %lld/%lld frames %.1f fps", std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), static_cast<long long>(p.frames_done),
+                   static_cast<long long>(p.frames_total), p.fps);
+    }
+    std::fflush(stderr);
+  }
+
+  bool json_;
+  bool bar_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 // Fills the option structs from parsed flags; kUsage naming the flag on a bad value.
 Status ReadOptions(const FlagSet& flags, SwapOptions& swap, EngineOptions& engine) {
   Checker c;
@@ -168,6 +257,7 @@ Status ReadOptions(const FlagSet& flags, SwapOptions& swap, EngineOptions& engin
   swap.output_image_quality = static_cast<int>(c.Take(flags.GetInt("--output-image-quality", 0, 100)));
   swap.max_image_pixels = c.Take(flags.GetInt("--max-image-pixels", 1, kMaxImagePixelsLimit));
   ReadModelOptions(flags, c, swap);
+  ReadVideoOptions(flags, c, swap);
   engine.classic_detector_size = static_cast<int>(c.Take(flags.GetInt("--classic-detector-size", 80, 8192)));
   engine.shape_predictor_path = flags.Get("--shape-predictor");
   if (const std::string dir = flags.Get("--models-dir"); dir.rfind("$FACEFLEET", 0) != 0) engine.models_dir = dir;
@@ -180,6 +270,13 @@ Status ReadOptions(const FlagSet& flags, SwapOptions& swap, EngineOptions& engin
   core::SetLogLevel(c.Take(core::ParseLogLevel(flags.Get("--log-level")), core::LogLevel::kWarn));
   if (!c.status().ok()) return c.status();
   return ValidateSwapOptions(swap);
+}
+
+bool IsVideoOutput(const std::string& path) {
+  std::string ext =
+      path.substr(std::min(path.size(), path.rfind('.') == std::string::npos ? path.size() : path.rfind('.')));
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext == ".mp4" || ext == ".mov" || ext == ".mkv" || ext == ".webm";
 }
 
 }  // namespace
@@ -203,11 +300,27 @@ int RunSwap(const std::vector<std::string>& args) {
   if (Status checked = Engine::CheckSwapFiles(options); !checked.ok()) return ReportError("swap", checked);
   auto engine = Engine::Create(engine_options);
   if (!engine.ok()) return ReportError("swap", engine.status());
-  auto report = (*engine)->SwapFiles(options);
+  ProgressPrinter printer(flags.Get("--progress"));
+  Progress last;
+  const auto on_progress = [&](const Progress& p) {
+    last = p;
+    printer.Update(p);
+  };
+  // A video target goes to SwapVideo directly so progress can be shown; SwapFiles checks the target's kind.
+  auto report = IsVideoOutput(options.output_path)
+                    ? (*engine)->SwapVideo(
+                          options, {}, printer.enabled() ? std::function<void(const Progress&)>(on_progress) : nullptr)
+                    : (*engine)->SwapFiles(options);
+  if (printer.enabled() && last.frames_done > 0) printer.Done(last);
   if (!report.ok()) return ReportError("swap", report.status());
   if (!flags.GetBool("--quiet")) {
     std::printf("%s\n", options.output_path.c_str());
-    std::fprintf(stderr, "facefleet swap: %d of %d face(s) swapped\n", report->swapped_faces, report->target_faces);
+    if (report->video_frames > 0) {
+      std::fprintf(stderr, "facefleet swap: %lld frames, %d face(s) swapped\n",
+                   static_cast<long long>(report->video_frames), report->swapped_faces);
+    } else {
+      std::fprintf(stderr, "facefleet swap: %d of %d face(s) swapped\n", report->swapped_faces, report->target_faces);
+    }
   }
   return 0;
 }

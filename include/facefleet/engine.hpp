@@ -5,8 +5,11 @@
 // objects that are not re-entrant are handed out from an internal pool, not guarded by one global lock.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <vector>
 
 #include "facefleet/options.hpp"
@@ -28,9 +31,20 @@ struct StageTimings {
 };
 
 struct SwapReport {
-  int target_faces = 0;   // faces found in the target
-  int swapped_faces = 0;  // faces replaced
-  StageTimings timings;
+  int target_faces = 0;           // faces found in the target (video: summed over all frames)
+  int swapped_faces = 0;          // faces replaced (video: summed over all frames)
+  StageTimings timings;           // images only
+  std::int64_t video_frames = 0;  // video: source frames swapped and written
+  bool video_truncated = false;   // video: the target ended early (cut off or corrupt); the frames that decoded
+                                  // were swapped and written, and a warning was logged
+};
+
+// Progress of a video swap, reported after each frame written.
+struct Progress {
+  std::int64_t frames_done = 0;
+  std::int64_t frames_total = 0;  // from the container (an estimate for some files); >= frames_done
+  double fps = 0;                 // frames per second so far
+  double elapsed_s = 0;
 };
 
 class Engine {
@@ -58,7 +72,16 @@ class Engine {
   // Reads options.source_paths and options.target_path, swaps, and writes options.output_path atomically
   // (a temporary file in the same directory, then rename): the output is either complete or absent.
   // The output path is checked before any work so a bad path fails fast.
+  // A target that is a video by content (not by name) goes to SwapVideo; the output extension must then be
+  // .mp4 .mov .mkv or .webm (kUsage otherwise, and for an image target with a video extension).
   Result<SwapReport> SwapFiles(const SwapOptions& options) const;
+
+  // Swaps every frame of the video options.target_path (streamed: decode -> swap on worker threads -> encode,
+  // memory independent of the length) into options.output_path, written atomically; the source's audio is
+  // kept, trimmed with the video. `stop` cancels (kCanceled, no output left); `progress` is called after each
+  // frame written, from the calling thread. Frames without a face are written unchanged.
+  Result<SwapReport> SwapVideo(const SwapOptions& options, std::stop_token stop = {},
+                               std::function<void(const Progress&)> progress = {}) const;
 
   // The implementation, for facefleet's own pipelines (video, service) built on the same loaded models. Its
   // definition is internal (src/pipeline/engine_impl.hpp); applications have no use for it.

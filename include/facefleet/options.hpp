@@ -100,7 +100,21 @@ struct SwapOptions {
   ClassicBlend classic_blend = ClassicBlend::kFeather;
 
   int output_image_quality = 80;               // 0-100; JPEG/WebP quality (PNG and BMP are lossless)
-  std::int64_t max_image_pixels = 40'000'000;  // per input image, checked from the header before decoding
+  std::int64_t max_image_pixels = 40'000'000;  // per input image (and per video frame), checked before decoding
+
+  // Video targets (see Engine::SwapVideo). The output extension picks the container: .mp4 .mov .mkv .webm.
+  std::string output_video_encoder;              // "" = libx264 (libvpx-vp9 for .webm) | libx265 | libvpx-vp9
+  int output_video_quality = 80;                 // 0-100 -> CRF: x264/x265 51 - q*0.51, vp9 63 - q*0.63
+  std::string output_video_preset = "veryfast";  // ultrafast ... veryslow (x264 names; mapped for vp9)
+  double output_video_fps = 0;                   // 0 = the source's rate; else frames dropped/repeated
+  std::int64_t trim_frame_start = -1;            // first frame swapped (-1 = the first)
+  std::int64_t trim_frame_end = -1;              // one past the last frame swapped (-1 = to the end)
+  std::string output_audio_encoder;              // "" = copy the source audio when the container takes it, else aac
+                                                 // (opus for .webm); aac | libopus | libvorbis | flac re-encode
+  int output_audio_quality = 80;                 // 0-100 -> 64-256 kbit/s (re-encoding only)
+  int output_audio_volume = 100;                 // 0-100 percent; below 100 re-encodes
+  std::int64_t max_video_frames = 1'000'000;     // frames to swap (after trimming); kLimitExceeded above
+  double max_video_seconds = 4 * 3600;           // duration to swap (after trimming); kLimitExceeded above
 };
 
 // Name <-> enum conversions used by the CLI and the HTTP API ("left-right", "many", ...).
@@ -110,6 +124,7 @@ Result<ClassicBlend> ParseClassicBlend(std::string_view name);
 std::span<const std::string_view> FaceSelectorModeNames();
 std::span<const std::string_view> FaceSelectorOrderNames();
 std::span<const std::string_view> ClassicBlendNames();
+std::span<const std::string_view> VideoPresetNames();  // ultrafast ... veryslow
 
 // Checks ranges and combinations that do not need any file (quality range, at least one source, ...).
 Status ValidateSwapOptions(const SwapOptions& options);

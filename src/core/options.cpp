@@ -1,6 +1,7 @@
 // Name tables and validation for the public option structs.
 #include "facefleet/options.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -11,6 +12,45 @@ constexpr std::array<std::string_view, 3> kSelectorModeNames = {"one", "many", "
 constexpr std::array<std::string_view, 8> kSelectorOrderNames = {
     "left-right", "right-left", "top-bottom", "bottom-top", "small-large", "large-small", "best-worst", "worst-best"};
 constexpr std::array<std::string_view, 2> kClassicBlendNames = {"feather", "poisson"};
+constexpr std::array<std::string_view, 9> kVideoPresetNames = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
+                                                               "medium",    "slow",      "slower",   "veryslow"};
+constexpr std::array<std::string_view, 4> kVideoEncoderNames = {"", "libx264", "libx265", "libvpx-vp9"};
+
+std::string JoinNames(std::span<const std::string_view> names);
+
+Status CheckPercent(int value, std::string_view flag) {
+  if (value >= 0 && value <= 100) return Status::Ok();
+  return {ErrorCode::kUsage, std::string(flag) + " must be within 0-100, got " + std::to_string(value)};
+}
+
+// The video fields of SwapOptions (ranges and names only; the encoders' availability is checked on open).
+Status ValidateVideoOptions(const SwapOptions& o) {
+  if (std::find(kVideoEncoderNames.begin(), kVideoEncoderNames.end(), o.output_video_encoder) ==
+      kVideoEncoderNames.end()) {
+    return {ErrorCode::kUsage,
+            "unknown --output-video-encoder '" + o.output_video_encoder + "' (valid: libx264, libx265, libvpx-vp9)"};
+  }
+  if (std::find(kVideoPresetNames.begin(), kVideoPresetNames.end(), o.output_video_preset) == kVideoPresetNames.end()) {
+    return {ErrorCode::kUsage, "unknown --output-video-preset '" + o.output_video_preset +
+                                   "' (valid: " + JoinNames(kVideoPresetNames) + ")"};
+  }
+  for (const auto& [value, flag] : {std::pair{o.output_video_quality, "--output-video-quality"},
+                                    std::pair{o.output_audio_quality, "--output-audio-quality"},
+                                    std::pair{o.output_audio_volume, "--output-audio-volume"}}) {
+    if (Status s = CheckPercent(value, flag); !s.ok()) return s;
+  }
+  if (o.output_video_fps != 0 && (o.output_video_fps < 1 || o.output_video_fps > 240)) {
+    return {ErrorCode::kUsage, "--output-video-fps must be 0 (source rate) or within 1-240"};
+  }
+  if (o.trim_frame_start < -1 || o.trim_frame_end < -1) return {ErrorCode::kUsage, "trim frames must be >= 0"};
+  if (o.trim_frame_end >= 0 && o.trim_frame_end <= std::max<std::int64_t>(o.trim_frame_start, 0)) {
+    return {ErrorCode::kUsage, "--trim-frame-end must be after --trim-frame-start"};
+  }
+  if (o.max_video_frames < 1 || o.max_video_seconds <= 0) {
+    return {ErrorCode::kUsage, "--max-video-frames and --max-video-seconds must be positive"};
+  }
+  return Status::Ok();
+}
 
 std::string JoinNames(std::span<const std::string_view> names) {
   std::string out;
@@ -45,6 +85,7 @@ Result<ClassicBlend> ParseClassicBlend(std::string_view name) {
 std::span<const std::string_view> FaceSelectorModeNames() { return kSelectorModeNames; }
 std::span<const std::string_view> FaceSelectorOrderNames() { return kSelectorOrderNames; }
 std::span<const std::string_view> ClassicBlendNames() { return kClassicBlendNames; }
+std::span<const std::string_view> VideoPresetNames() { return kVideoPresetNames; }
 
 Status ValidateSwapOptions(const SwapOptions& options) {
   if (options.source_paths.empty()) return {ErrorCode::kUsage, "at least one --source is required"};
@@ -81,7 +122,7 @@ Status ValidateSwapOptions(const SwapOptions& options) {
   if (options.max_image_pixels <= 0 || options.max_image_pixels > kMaxImagePixelsLimit) {
     return {ErrorCode::kUsage, "--max-image-pixels must be within 1-" + std::to_string(kMaxImagePixelsLimit)};
   }
-  return Status::Ok();
+  return ValidateVideoOptions(options);
 }
 
 }  // namespace facefleet

@@ -123,6 +123,10 @@ Result<std::vector<std::uint8_t>> EncodeImage(const cv::Mat& image, ImageFormat 
 Status CheckOutputPath(const std::string& path) {
   auto format = FormatFromExtension(path);
   if (!format.ok()) return {format.status().code(), path + ": " + format.status().message()};
+  return CheckOutputLocation(path);
+}
+
+Status CheckOutputLocation(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::is_directory(path, ec)) return {ErrorCode::kOutputFailed, path + ": is a directory"};

@@ -37,6 +37,8 @@ Status CheckInputPath(const std::string& path);
 // Fails fast, before any work, when `path` cannot be written: unsupported extension (kUsage), missing
 // directory, directory not writable, or path is a directory (kOutputFailed).
 Status CheckOutputPath(const std::string& path);
+// The same checks without the extension: path is not a directory, its directory exists and is writable.
+Status CheckOutputLocation(const std::string& path);
 
 // Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it over `path`, so
 // readers see the old file or the complete new one, never a partial one. The temporary is removed on error.

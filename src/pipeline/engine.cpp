@@ -4,12 +4,15 @@
 #include <array>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include <opencv2/imgproc.hpp>
 
 #include "core/stopwatch.hpp"
 #include "media/image_io.hpp"
+#include "media/video_reader.hpp"
+#include "media/video_writer.hpp"
 #include "models/model_store.hpp"
 #include "models/onnx_models.hpp"
 #include "pipeline/engine_impl.hpp"
@@ -37,6 +40,19 @@ Result<const models::ModelInfo*> Lookup(const std::string& name, models::ModelKi
   return info;
 }
 
+// The model `name` of `kind` from the cache (loaded with `create` on first use); `keep` shares ownership.
+template <typename T, typename Create>
+Result<const T*> CachedModel(pipeline::ModelCache& cache, const std::string& name, models::ModelKind kind,
+                             std::string_view flag, const Create& create,
+                             std::vector<std::shared_ptr<const void>>& keep) {
+  auto info = Lookup(name, kind, flag);
+  if (!info.ok()) return info.status();
+  auto model = cache.Get<T>(name, [&] { return create(**info); });
+  if (!model.ok()) return model.status();
+  keep.push_back(*model);
+  return model->get();
+}
+
 // Every model name in `o` exists in the registry with the right kind (checked before any file is read).
 Status CheckModelNames(const SwapOptions& o) {
   using models::ModelKind;
@@ -60,6 +76,40 @@ Status CheckModelNames(const SwapOptions& o) {
 }
 
 }  // namespace
+
+namespace pipeline {
+namespace {
+enum class TargetKind : std::uint8_t { kImage, kVideo, kOther };
+
+// What the target is by content: an image our decoders take, a video container, or neither.
+Result<TargetKind> SniffTarget(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::uint8_t> head(64 * 1024);
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  auto image = media::ProbeImage(head);
+  if (image.ok() || image.status().code() == ErrorCode::kInputUnreadable) return TargetKind::kImage;
+  return media::LooksLikeVideo(path) ? TargetKind::kVideo : TargetKind::kOther;
+}
+
+}  // namespace
+
+Status CheckTargetKind(const SwapOptions& options) {
+  auto kind = SniffTarget(options.target_path);
+  if (!kind.ok()) return kind.status();
+  const bool video_out = media::IsVideoExtension(options.output_path);
+  if (*kind == TargetKind::kVideo && !video_out) {
+    return {ErrorCode::kUsage, options.target_path + ": is a video; " + options.output_path +
+                                   ": unsupported output extension for a video (valid: .mp4 .mov .mkv .webm)"};
+  }
+  if (*kind == TargetKind::kImage && video_out) {
+    return {ErrorCode::kUsage, options.target_path + ": is an image; " + options.output_path +
+                                   ": unsupported output extension for an image (valid: .jpg .jpeg .png .webp .bmp)"};
+  }
+  return Status::Ok();
+}
+
+}  // namespace pipeline
 
 Result<pipeline::FaceAnalyser> Engine::Impl::Analyser(const SwapOptions& o) const {
   std::shared_ptr<const models::FaceDetector> detector = classic_detector;
@@ -94,45 +144,37 @@ Result<std::shared_ptr<const models::FaceRecognizer>> Engine::Impl::Recognizer()
 
 Result<pipeline::NeuralModels> Engine::Impl::Neural(const SwapOptions& o,
                                                     std::vector<std::shared_ptr<const void>>& keep) const {
+  using models::ModelInfo;
+  using models::ModelKind;
   pipeline::NeuralModels m;
   const auto uses = [&](std::string_view t) {
     return std::find(o.face_mask_types.begin(), o.face_mask_types.end(), t) != o.face_mask_types.end();
   };
+  const auto load_with = [this](auto create) { return [this, create](const ModelInfo& i) { return create(i, load); }; };
   if (o.face_swapper_model != "classic") {
-    auto info = Lookup(o.face_swapper_model, models::ModelKind::kSwapper, "face swapper model");
-    if (!info.ok()) return info.status();
-    auto swapper =
-        cache.Get<models::FaceSwapperModel>(o.face_swapper_model, [&] { return models::CreateSwapper(**info, load); });
+    auto swapper = CachedModel<models::FaceSwapperModel>(cache, o.face_swapper_model, ModelKind::kSwapper,
+                                                         "face swapper model", load_with(models::CreateSwapper), keep);
     if (!swapper.ok()) return swapper.status();
-    m.swapper = swapper->get();
-    keep.push_back(*swapper);
+    m.swapper = *swapper;
   }
   if (!o.face_enhancer_model.empty()) {
-    auto info = Lookup(o.face_enhancer_model, models::ModelKind::kEnhancer, "face enhancer model");
-    if (!info.ok()) return info.status();
-    auto enhancer = cache.Get<models::FaceEnhancerModel>(o.face_enhancer_model,
-                                                         [&] { return models::CreateEnhancer(**info, load); });
+    auto enhancer =
+        CachedModel<models::FaceEnhancerModel>(cache, o.face_enhancer_model, ModelKind::kEnhancer,
+                                               "face enhancer model", load_with(models::CreateEnhancer), keep);
     if (!enhancer.ok()) return enhancer.status();
-    m.enhancer = enhancer->get();
-    keep.push_back(*enhancer);
+    m.enhancer = *enhancer;
   }
   if (uses("occlusion")) {
-    auto info = Lookup(o.face_occluder_model, models::ModelKind::kOccluder, "face occluder model");
-    if (!info.ok()) return info.status();
-    auto occluder =
-        cache.Get<models::FaceOccluderModel>(o.face_occluder_model, [&] { return models::CreateXseg(**info, load); });
+    auto occluder = CachedModel<models::FaceOccluderModel>(cache, o.face_occluder_model, ModelKind::kOccluder,
+                                                           "face occluder model", load_with(models::CreateXseg), keep);
     if (!occluder.ok()) return occluder.status();
-    m.occluder = occluder->get();
-    keep.push_back(*occluder);
+    m.occluder = *occluder;
   }
   if (uses("region")) {
-    auto info = Lookup(o.face_parser_model, models::ModelKind::kParser, "face parser model");
-    if (!info.ok()) return info.status();
-    auto parser =
-        cache.Get<models::FaceParserModel>(o.face_parser_model, [&] { return models::CreateBisenet(**info, load); });
+    auto parser = CachedModel<models::FaceParserModel>(cache, o.face_parser_model, ModelKind::kParser,
+                                                       "face parser model", load_with(models::CreateBisenet), keep);
     if (!parser.ok()) return parser.status();
-    m.parser = parser->get();
-    keep.push_back(*parser);
+    m.parser = *parser;
   }
   return m;
 }
@@ -214,11 +256,14 @@ Status Engine::CheckSwapFiles(const SwapOptions& options) {
     if (Status readable = media::CheckInputPath(path); !readable.ok()) return readable;
   }
   if (Status readable = media::CheckInputPath(options.target_path); !readable.ok()) return readable;
+  if (media::IsVideoExtension(options.output_path)) return media::CheckOutputLocation(options.output_path);
   return media::CheckOutputPath(options.output_path);
 }
 
 Result<SwapReport> Engine::SwapFiles(const SwapOptions& options) const {
   if (Status checked = CheckSwapFiles(options); !checked.ok()) return checked;
+  if (Status kind = pipeline::CheckTargetKind(options); !kind.ok()) return kind;
+  if (media::IsVideoExtension(options.output_path)) return SwapVideo(options);  // the reader names any problem
   const auto format = media::FormatFromExtension(options.output_path);
   SwapReport report;
   core::Stopwatch watch;

@@ -24,6 +24,10 @@ namespace facefleet::pipeline {
 // `image` as 8-bit BGR (a view when it already is; a converted copy for BGRA).
 cv::Mat ToBgr(const cv::Mat& image);
 
+// kUsage when the target's content (an image or a video, sniffed, not by name) does not match the output
+// extension's kind. Targets that are neither pass: their reader reports why.
+Status CheckTargetKind(const SwapOptions& options);
+
 class FrameSwapper {
  public:
   // Faces in `bgr` (8-bit BGR) found by the configured detector and landmarker.
