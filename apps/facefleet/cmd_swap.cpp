@@ -44,7 +44,8 @@ void AddModelFlags(FlagSet& flags, const SwapOptions& d, const EngineOptions& e)
   flags.Add({"--face-landmarker-model", "NAME", "classic (dlib 68-point) or 2dfan4", d.face_landmarker_model});
   flags.Add({"--face-landmarker-score", "0-1", "2dfan4 points align the face above this score",
              Num(d.face_landmarker_score)});
-  flags.Add({"--face-swapper-model", "NAME", "classic (zero-download) or a model from 'facefleet models list'",
+  flags.Add({"--face-swapper-model", "NAME",
+             "classic (zero-download), a model from 'facefleet models list', none (video: no face processing)",
              d.face_swapper_model});
   flags.Add({"--face-swapper-pixel-boost", "SIZE", "crop size run through the swapper in tiles: 128|256|512|1024",
              "model size"});
@@ -93,6 +94,11 @@ void AddVideoFlags(FlagSet& flags, const SwapOptions& d) {
   flags.Add({"--max-video-frames", "N", "refuse videos with more frames to swap", std::to_string(d.max_video_frames)});
   flags.Add({"--max-video-seconds", "S", "refuse videos longer than this to swap",
              Num(static_cast<float>(d.max_video_seconds))});
+  flags.Add({"--face-tracker-interval", "N",
+             "video: run the detector every N frames, interpolate tracked faces between (1 = every frame)",
+             std::to_string(d.face_tracker_interval)});
+  flags.Add({"--face-landmark-smoothing", "BOOL", "video, classic swapper: One-Euro filter on landmarks (true|false)",
+             d.face_landmark_smoothing ? "true" : "false"});
   flags.Add({"--progress", "MODE", "video progress on stderr: auto (a bar on a terminal)|json (a line a second)|none",
              "auto"});
 }
@@ -198,6 +204,8 @@ void ReadVideoOptions(const FlagSet& flags, Checker& c, SwapOptions& swap) {
   swap.output_audio_quality = static_cast<int>(c.Take(flags.GetInt("--output-audio-quality", 0, 100)));
   swap.output_audio_volume = static_cast<int>(c.Take(flags.GetInt("--output-audio-volume", 0, 100)));
   swap.max_video_frames = c.Take(flags.GetInt("--max-video-frames", 1, INT64_MAX), std::int64_t{1});
+  swap.face_tracker_interval = static_cast<int>(c.Take(flags.GetInt("--face-tracker-interval", 1, 100)));
+  swap.face_landmark_smoothing = flags.GetBool("--face-landmark-smoothing");
   swap.max_video_seconds = c.Take(flags.GetFloat("--max-video-seconds", 0.001, 1e9), 1.0);
   const std::string progress = flags.Get("--progress");
   if (progress != "auto" && progress != "json" && progress != "none") {

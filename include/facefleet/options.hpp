@@ -78,6 +78,7 @@ struct SwapOptions {
   float face_detector_score = 0.5F;
   std::string face_landmarker_model = "classic";  // classic (dlib) | 2dfan4
   float face_landmarker_score = 0.5F;             // 2dfan4 points are used for alignment above this score
+  // "none" (videos only): transcode without face processing, for benchmarks.
   std::string face_swapper_model = "classic";
   int face_swapper_pixel_boost = 0;   // crop size fed through the model in tiles; 0 = the model's own size
   float face_swapper_weight = 0.5F;   // 0-1; 0.5 = the source identity unchanged
@@ -115,6 +116,9 @@ struct SwapOptions {
   int output_audio_volume = 100;                 // 0-100 percent; below 100 re-encodes
   std::int64_t max_video_frames = 1'000'000;     // frames to swap (after trimming); kLimitExceeded above
   double max_video_seconds = 4 * 3600;           // duration to swap (after trimming); kLimitExceeded above
+  int face_tracker_interval = 4;                 // video: detector every N frames (1 = every frame), faces between
+                                                 // interpolated from the surrounding detections (IoU-tracked)
+  bool face_landmark_smoothing = true;           // video, classic swapper: One-Euro filter on tracked landmarks
 };
 
 // Name <-> enum conversions used by the CLI and the HTTP API ("left-right", "many", ...).

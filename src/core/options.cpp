@@ -46,6 +46,9 @@ Status ValidateVideoOptions(const SwapOptions& o) {
   if (o.trim_frame_end >= 0 && o.trim_frame_end <= std::max<std::int64_t>(o.trim_frame_start, 0)) {
     return {ErrorCode::kUsage, "--trim-frame-end must be after --trim-frame-start"};
   }
+  if (o.face_tracker_interval < 1 || o.face_tracker_interval > 100) {
+    return {ErrorCode::kUsage, "--face-tracker-interval must be within 1-100"};
+  }
   if (o.max_video_frames < 1 || o.max_video_seconds <= 0) {
     return {ErrorCode::kUsage, "--max-video-frames and --max-video-seconds must be positive"};
   }

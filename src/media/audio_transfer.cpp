@@ -188,7 +188,7 @@ Status Transcode(State& s, AVPacket* packet) {
 
 Status CopyPacket(State& s, AVPacket* packet) {
   const std::int64_t offset =
-      av_rescale_q(std::llround(s.start_s * AV_TIME_BASE), AV_TIME_BASE_Q, s.in_stream->time_base);
+      av_rescale_q(std::llround(s.start_s * AV_TIME_BASE), AVRational{1, AV_TIME_BASE}, s.in_stream->time_base);
   if (packet->pts != AV_NOPTS_VALUE) packet->pts -= offset;
   if (packet->dts != AV_NOPTS_VALUE) packet->dts -= offset;
   packet->stream_index = s.out_stream->index;

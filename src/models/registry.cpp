@@ -25,14 +25,10 @@ std::vector<TensorSpec> SwapperInputs(std::int64_t size) {
   return {{"source", ElementType::kFloat32, S{1, 512}}, {"target", ElementType::kFloat32, S{1, 3, size, size}}};
 }
 
-std::vector<ModelInfo> BuildTable() {
+// Detectors: whole frame, BGR as-is.
+void AddDetectors(std::vector<ModelInfo>& t) {
   const TensorSpec det640{"input", ElementType::kFloat32, S{1, 3, 640, 640}};
   const TensorSpec det_any{"input", ElementType::kFloat32, S{1, 3, -1, -1}};
-  const TensorSpec rgb512{"", ElementType::kFloat32, S{1, 3, 512, 512}};
-  const TensorSpec embedding_in{"input", ElementType::kFloat32, S{-1, 512}};
-  const TensorSpec embedding_out{"", ElementType::kFloat32, S{-1, 512}};
-  std::vector<ModelInfo> t;
-  // Detectors (whole frame, BGR as-is).
   t.push_back({"yoloface_8n",
                ModelKind::kDetector,
                "yoloface_8n.onnx",
@@ -90,6 +86,10 @@ std::vector<ModelInfo> BuildTable() {
                {det_any},
                yunet_out,
                ""});
+}
+
+// Landmarkers and the recognizer.
+void AddFaceModels(std::vector<ModelInfo>& t) {
   // Landmarkers.
   t.push_back({"2dfan4",
                ModelKind::kLandmarker,
@@ -134,7 +134,10 @@ std::vector<ModelInfo> BuildTable() {
                {{"input", ElementType::kFloat32, S{1, 3, 112, 112}}},
                {{"", ElementType::kFloat32, S{1, 512}}},
                ""});
-  // Swappers (RGB crops; mean/std as FaceFusion).
+}
+
+// Swappers and their embedding converters: RGB crops, mean/std as FaceFusion.
+void AddSwappers(std::vector<ModelInfo>& t) {
   const TensorSpec out128{"", ElementType::kFloat32, S{1, 3, 128, 128}};
   const TensorSpec out256{"", ElementType::kFloat32, S{1, 3, 256, 256}};
   t.push_back({"inswapper_128",
@@ -183,6 +186,13 @@ std::vector<ModelInfo> BuildTable() {
                  {out256},
                  ""});
   }
+}
+
+// Swappers whose source identity goes through an embedding converter, and the converters.
+void AddConvertedSwappers(std::vector<ModelInfo>& t) {
+  const TensorSpec embedding_in{"input", ElementType::kFloat32, S{-1, 512}};
+  const TensorSpec embedding_out{"", ElementType::kFloat32, S{-1, 512}};
+  const TensorSpec out256{"", ElementType::kFloat32, S{1, 3, 256, 256}};
   t.push_back({"simswap_256",
                ModelKind::kSwapper,
                "simswap_256.onnx",
@@ -232,6 +242,11 @@ std::vector<ModelInfo> BuildTable() {
                  {embedding_out},
                  ""});
   }
+}
+
+// Enhancers and masks.
+void AddEnhancersAndMasks(std::vector<ModelInfo>& t) {
+  const TensorSpec rgb512{"", ElementType::kFloat32, S{1, 3, 512, 512}};
   // Enhancers.
   t.push_back({"gfpgan_1.4",
                ModelKind::kEnhancer,
@@ -290,6 +305,15 @@ std::vector<ModelInfo> BuildTable() {
                {{"input", ElementType::kFloat32, S{1, 3, 512, 512}}},
                {{"", ElementType::kFloat32, S{1, 19, 512, 512}}},
                ""});
+}
+
+std::vector<ModelInfo> BuildTable() {
+  std::vector<ModelInfo> t;
+  AddDetectors(t);
+  AddFaceModels(t);
+  AddSwappers(t);
+  AddConvertedSwappers(t);
+  AddEnhancersAndMasks(t);
   return t;
 }
 

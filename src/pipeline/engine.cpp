@@ -64,7 +64,7 @@ Status CheckModelNames(const SwapOptions& o) {
       {&o.face_parser_model, ModelKind::kParser, "face parser model"},
   }};
   for (const auto& [name, kind, flag] : named) {
-    if (name->empty() || *name == "classic") continue;
+    if (name->empty() || *name == "classic" || (kind == ModelKind::kSwapper && *name == "none")) continue;
     if (auto found = Lookup(*name, kind, flag); !found.ok()) return found.status();
   }
   if (o.face_landmarker_model != "classic" && o.face_landmarker_model != "2dfan4") {

@@ -70,20 +70,29 @@ Result<SwapReport> Engine::SwapVideo(const SwapOptions& options, std::stop_token
   auto reader = media::VideoReader::Open(options.target_path, options.trim_frame_start, options.trim_frame_end);
   if (!reader.ok()) return reader.status();
   if (Status limits = CheckVideoLimits(**reader, options); !limits.ok()) return limits;
-  std::vector<cv::Mat> sources;
-  for (const std::string& path : options.source_paths) {
-    auto image = media::ReadImage(path, options.max_image_pixels);
-    if (!image.ok()) return image.status();
-    sources.push_back(std::move(*image));
-  }
   SwapReport report;
-  auto swapper = impl_->Prepare(sources, options.source_paths, options, &report.timings);
-  if (!swapper.ok()) return swapper.status();
+  std::unique_ptr<pipeline::FrameSwapper> swapper;  // null: --face-swapper-model none (transcode only)
+  if (options.face_swapper_model != "none") {
+    std::vector<cv::Mat> sources;
+    for (const std::string& path : options.source_paths) {
+      auto image = media::ReadImage(path, options.max_image_pixels);
+      if (!image.ok()) return image.status();
+      sources.push_back(std::move(*image));
+    }
+    auto prepared = impl_->Prepare(sources, options.source_paths, options, &report.timings);
+    if (!prepared.ok()) return prepared.status();
+    swapper = std::move(*prepared);
+  }
   auto writer = media::VideoWriter::Open(options.output_path, WriteOptions(**reader, options));
   if (!writer.ok()) return writer.status();
   pipeline::VideoPipelineOptions run;
   run.max_frames = options.max_video_frames;
-  auto stats = pipeline::RunVideoPipeline(**swapper, **reader, **writer, run, stop, progress);
+  run.tracker_interval = options.face_tracker_interval;
+  // Smoothing is for the classic swapper, whose piecewise warp follows every landmark; the neural swappers
+  // align on 5 points through a RANSAC similarity that already absorbs most per-point noise.
+  run.landmark_smoothing = options.face_landmark_smoothing && options.face_swapper_model == "classic";
+  run.fps = (*reader)->info().fps();
+  auto stats = pipeline::RunVideoPipeline(swapper.get(), **reader, **writer, run, stop, progress);
   if (!stats.ok()) {
     const Status& s = stats.status();
     const bool named = s.message().rfind(options.target_path, 0) == 0 || s.message().rfind(options.output_path, 0) == 0;

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
+#include <tuple>
 
 #include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
@@ -120,7 +123,9 @@ cv::Mat MergePixelBoost(std::span<const cv::Mat> tiles, int boost_size) {
   return out;
 }
 
-cv::Mat BoxMask(cv::Size size, float blur, const std::array<int, 4>& padding_percent) {
+namespace {
+
+cv::Mat ComputeBoxMask(cv::Size size, float blur, const std::array<int, 4>& padding_percent) {
   const int blur_amount = static_cast<int>(static_cast<float>(size.width) * 0.5F * blur);
   const int blur_area = std::max(blur_amount / 2, 1);
   cv::Mat mask(size, CV_32F, cv::Scalar(1));
@@ -135,6 +140,25 @@ cv::Mat BoxMask(cv::Size size, float blur, const std::array<int, 4>& padding_per
   mask.colRange(std::max(size.width - right, 0), size.width).setTo(0);
   if (blur_amount > 0) cv::GaussianBlur(mask, mask, cv::Size(0, 0), blur_amount * 0.25);
   return mask;
+}
+
+}  // namespace
+
+cv::Mat BoxMask(cv::Size size, float blur, const std::array<int, 4>& padding_percent) {
+  // The mask depends only on its parameters, and the blur is the costliest step of a paste-back (a 150-tap
+  // kernel at 512 px), so each distinct mask is computed once per process. Callers get their own copy.
+  using Key = std::tuple<int, int, float, std::array<int, 4>>;
+  static std::mutex mutex;
+  static std::map<Key, cv::Mat> cache;  // guarded by mutex; a handful of entries (one per crop size/options)
+  const Key key{size.width, size.height, blur, padding_percent};
+  {
+    std::lock_guard lock(mutex);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second.clone();
+  }
+  cv::Mat mask = ComputeBoxMask(size, blur, padding_percent);
+  std::lock_guard lock(mutex);
+  if (cache.size() < 64) cache.emplace(key, mask);
+  return mask.clone();
 }
 
 cv::Mat AreaMask(cv::Size size, std::span<const cv::Point2f> landmark68, std::span<const std::string> areas) {

@@ -139,10 +139,10 @@ Status EnhanceFace(const NeuralModels& models, const Face& face, const SwapOptio
   }
   auto enhanced = models.enhancer->Enhance(crop, options.face_enhancer_weight);
   if (!enhanced.ok()) return enhanced.status();
-  cv::Mat pasted = frame.clone();
-  PasteBack(pasted, *enhanced, CombineMasks(masks), affine);
+  // FaceFusion pastes (frame * (1 - m) + crop * m) and then blends frame * (1 - b) + pasted * b; that equals
+  // one paste with the mask scaled by b, which touches only the face region instead of the whole frame.
   const double blend = options.face_enhancer_blend / 100.0;
-  cv::addWeighted(frame, 1.0 - blend, pasted, blend, 0.0, frame);
+  PasteBack(frame, *enhanced, CombineMasks(masks) * blend, affine);
   if (timings != nullptr) timings->enhance_ms += watch.LapMs();
   return Status::Ok();
 }

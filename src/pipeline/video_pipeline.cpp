@@ -6,10 +6,12 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "core/bounded_queue.hpp"
+#include "pipeline/face_tracker.hpp"
 
 namespace facefleet::pipeline {
 namespace {
@@ -17,6 +19,7 @@ namespace {
 struct IndexedFrame {
   std::int64_t index = 0;
   cv::Mat bgr;
+  std::optional<std::vector<Face>> faces;  // set by the analysis stage; unset: the worker detects
 };
 
 // Counts frames in flight; Acquire waits while `capacity` are out. Thread-safe.
@@ -81,45 +84,121 @@ void ReadFrames(media::VideoReader& reader, const VideoPipelineOptions& options,
   input.Close();
 }
 
-void SwapFrames(const FrameSwapper& swapper, core::BoundedQueue<IndexedFrame>& input,
-                core::BoundedQueue<IndexedFrame>& output, Shared& shared) {
+// The in-order analysis stage (face_tracker.hpp): detects on keyframes, interpolates the frames held
+// between them, smooths landmarks, and forwards every frame in order with its faces.
+class Analysis {
+ public:
+  Analysis(const FrameSwapper& swapper, const VideoPipelineOptions& options, core::BoundedQueue<IndexedFrame>& out,
+           Shared& shared)
+      : swapper_(swapper), options_(options), out_(out), shared_(shared), smoother_(options.fps) {}
+
+  void Run(core::BoundedQueue<IndexedFrame>& in) {
+    const std::stop_token stop = shared_.abort.get_token();
+    std::optional<std::int64_t> first;
+    while (auto frame = in.Pop(stop)) {
+      if (!first) first = frame->index;
+      if ((frame->index - *first) % options_.tracker_interval != 0) {
+        held_.push_back(std::move(*frame));  // at most interval - 1 frames
+        continue;
+      }
+      if (!Keyframe(std::move(*frame), stop)) return;
+    }
+    if (!held_.empty() && !stop.stop_requested()) {  // the last frame is always a keyframe
+      IndexedFrame last = std::move(held_.back());
+      held_.pop_back();
+      if (!Keyframe(std::move(last), stop)) return;
+    }
+    out_.Close();
+  }
+
+ private:
+  bool Keyframe(IndexedFrame key, std::stop_token stop) {
+    auto detected = swapper_.Detect(key.bgr);
+    if (!detected.ok()) {
+      shared_.Fail(detected.status());
+      return false;
+    }
+    std::vector<TrackedFace> key_faces = tracker_.AddKeyframe(key.index, std::move(*detected));
+    for (IndexedFrame& frame : held_) {
+      std::vector<TrackedFace> between = tracker_.Between(frame.index);
+      if (!Emit(std::move(frame), std::move(between), stop)) return false;
+    }
+    held_.clear();
+    return Emit(std::move(key), std::move(key_faces), stop);
+  }
+
+  bool Emit(IndexedFrame frame, std::vector<TrackedFace> tracked, std::stop_token stop) {
+    if (options_.landmark_smoothing) smoother_.Smooth(tracked);
+    std::vector<Face> faces;
+    for (TrackedFace& t : tracked) faces.push_back(std::move(t.face));
+    if (options_.on_faces) options_.on_faces(frame.index, faces);
+    frame.faces = std::move(faces);
+    return out_.Push(std::move(frame), stop);
+  }
+
+  const FrameSwapper& swapper_;
+  const VideoPipelineOptions& options_;
+  core::BoundedQueue<IndexedFrame>& out_;
+  Shared& shared_;
+  FaceTracker tracker_;
+  LandmarkSmoother smoother_;
+  std::vector<IndexedFrame> held_;  // frames since the last keyframe, waiting for the next one
+};
+
+// A frame worker: detects when the analysis stage did not, then swaps. A null swapper only passes frames on.
+void SwapFrames(const FrameSwapper* swapper, const VideoPipelineOptions& options,
+                core::BoundedQueue<IndexedFrame>& input, core::BoundedQueue<IndexedFrame>& output, Shared& shared) {
   const std::stop_token stop = shared.abort.get_token();
   while (auto frame = input.Pop(stop)) {
-    auto faces = swapper.Detect(frame->bgr);
-    if (!faces.ok()) {
-      shared.Fail(faces.status());
-      return;
+    if (swapper != nullptr) {
+      if (!frame->faces) {
+        auto detected = swapper->Detect(frame->bgr);
+        if (!detected.ok()) {
+          shared.Fail(detected.status());
+          return;
+        }
+        frame->faces = std::move(*detected);
+        if (options.on_faces) options.on_faces(frame->index, *frame->faces);
+      }
+      shared.target_faces += static_cast<int>(frame->faces->size());
+      auto swapped = swapper->SwapFaces(frame->bgr, std::move(*frame->faces));
+      // kUsage: the reference position names a face this frame does not have; the frame is kept as it is.
+      if (!swapped.ok() && swapped.status().code() != ErrorCode::kUsage) {
+        shared.Fail(swapped.status());
+        return;
+      }
+      if (swapped.ok()) shared.swapped_faces += *swapped;
     }
-    shared.target_faces += static_cast<int>(faces->size());
-    auto swapped = swapper.SwapFaces(frame->bgr, std::move(*faces));
-    // kUsage: the reference position names a face this frame does not have; the frame is kept as it is.
-    if (!swapped.ok() && swapped.status().code() != ErrorCode::kUsage) {
-      shared.Fail(swapped.status());
-      return;
-    }
-    if (swapped.ok()) shared.swapped_faces += *swapped;
     if (!output.Push(std::move(*frame), stop)) return;
   }
 }
 
 }  // namespace
 
-Result<VideoRunStats> RunVideoPipeline(const FrameSwapper& swapper, media::VideoReader& reader,
+Result<VideoRunStats> RunVideoPipeline(const FrameSwapper* swapper, media::VideoReader& reader,
                                        media::VideoWriter& writer, const VideoPipelineOptions& options,
                                        std::stop_token stop, const std::function<void(const Progress&)>& progress) {
   const int workers = options.workers > 0 ? options.workers : std::max(1U, std::thread::hardware_concurrency());
-  const int window_size = options.window > 0 ? options.window : 4 * workers;
+  const bool analyse = swapper != nullptr && (options.tracker_interval > 1 || options.landmark_smoothing);
+  // The analysis stage holds up to interval - 1 frames for its look-ahead: the window must leave room for
+  // them and for the keyframe that releases them, or the reader would wait forever.
+  const int held = analyse ? std::max(1, options.tracker_interval) : 0;
+  const int window_size = std::max(options.window > 0 ? options.window : 4 * workers, held + workers + 1);
   Shared shared;
   const std::stop_callback forward(stop, [&] { shared.abort.request_stop(); });
   Window window(window_size);
+  core::BoundedQueue<IndexedFrame> raw(static_cast<std::size_t>(workers));
   core::BoundedQueue<IndexedFrame> input(static_cast<std::size_t>(workers));
   core::BoundedQueue<IndexedFrame> output(static_cast<std::size_t>(window_size));
   std::atomic<int> active{workers};
   std::vector<std::jthread> threads;
-  threads.emplace_back([&] { ReadFrames(reader, options, window, input, shared); });
+  threads.emplace_back([&] { ReadFrames(reader, options, window, analyse ? raw : input, shared); });
+  if (analyse) {
+    threads.emplace_back([&] { Analysis(*swapper, options, input, shared).Run(raw); });
+  }
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&] {
-      SwapFrames(swapper, input, output, shared);
+      SwapFrames(swapper, options, input, output, shared);
       if (--active == 0) output.Close();  // the last worker out ends the writer's loop
     });
   }
@@ -145,6 +224,7 @@ Result<VideoRunStats> RunVideoPipeline(const FrameSwapper& swapper, media::Video
     }
   }
   shared.abort.request_stop();  // whatever ended the loop, release every stage still waiting
+  raw.Close();
   input.Close();
   output.Close();
   threads.clear();  // joins
