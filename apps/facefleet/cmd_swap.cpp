@@ -233,7 +233,7 @@ class ProgressPrinter {
   }
 
  private:
-  void Print(const Progress& p) {
+  void Print(const Progress& p) const {
     if (json_) {
       std::fprintf(stderr, "{\"frames_done\":%lld,\"frames_total\":%lld,\"fps\":%.2f,\"elapsed_s\":%.2f}\n",
                    static_cast<long long>(p.frames_done), static_cast<long long>(p.frames_total), p.fps, p.elapsed_s);

@@ -81,7 +81,7 @@ class Engine {
   // kept, trimmed with the video. `stop` cancels (kCanceled, no output left); `progress` is called after each
   // frame written, from the calling thread. Frames without a face are written unchanged.
   Result<SwapReport> SwapVideo(const SwapOptions& options, std::stop_token stop = {},
-                               std::function<void(const Progress&)> progress = {}) const;
+                               const std::function<void(const Progress&)>& progress = {}) const;
 
   // The implementation, for facefleet's own pipelines (video, service) built on the same loaded models. Its
   // definition is internal (src/pipeline/engine_impl.hpp); applications have no use for it.

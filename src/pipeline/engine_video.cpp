@@ -60,7 +60,7 @@ media::VideoWriteOptions WriteOptions(const media::VideoReader& reader, const Sw
 }  // namespace
 
 Result<SwapReport> Engine::SwapVideo(const SwapOptions& options, std::stop_token stop,
-                                     std::function<void(const Progress&)> progress) const {
+                                     const std::function<void(const Progress&)>& progress) const {
   if (Status checked = CheckSwapFiles(options); !checked.ok()) return checked;
   if (!media::IsVideoExtension(options.output_path)) {
     return Status(ErrorCode::kUsage,

@@ -76,7 +76,7 @@ std::vector<TrackedFace> FaceTracker::AddKeyframe(std::int64_t frame, std::vecto
     const int i = match[j];
     const int id = i >= 0 ? tracks_[static_cast<std::size_t>(i)].current.track_id : next_id_++;
     if (i >= 0) matched[static_cast<std::size_t>(i)] = true;
-    next.push_back({{id, std::move(detections[j])}, 0});
+    next.push_back({{id, detections[j]}, 0});
   }
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
     if (!matched[i] && tracks_[i].misses < kMaxCoast) next.push_back({tracks_[i].current, tracks_[i].misses + 1});

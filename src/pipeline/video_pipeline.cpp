@@ -130,7 +130,8 @@ class Analysis {
   bool Emit(IndexedFrame frame, std::vector<TrackedFace> tracked, std::stop_token stop) {
     if (options_.landmark_smoothing) smoother_.Smooth(tracked);
     std::vector<Face> faces;
-    for (TrackedFace& t : tracked) faces.push_back(std::move(t.face));
+    faces.reserve(tracked.size());
+    for (const TrackedFace& t : tracked) faces.push_back(t.face);
     if (options_.on_faces) options_.on_faces(frame.index, faces);
     frame.faces = std::move(faces);
     return out_.Push(std::move(frame), stop);

@@ -196,6 +196,7 @@ Result<std::unique_ptr<Session>> Session::Load(const models::ModelInfo& info, co
     Ort::SessionOptions so;
     if (options.thread_count > 0) so.SetIntraOpNumThreads(options.thread_count);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    if (!options.allow_spinning) so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     session->providers_ = ConfigureProviders(so, options);
     session->session_ = std::make_unique<Ort::Session>(Environment(), path.c_str(), so);
   } catch (const Ort::Exception& e) {

@@ -32,6 +32,9 @@ struct RuntimeOptions {
   std::string cudnn_conv_algo_search = "HEURISTIC";  // EXHAUSTIVE | HEURISTIC | DEFAULT
   std::string tensorrt_cache_dir;                    // engine and timing caches; "" = no cache
   bool tensorrt_fp16 = true;                         // where the model allows
+  // ONNX Runtime's intra-op threads busy-wait between runs by default. On small CPU budgets that spinning
+  // competes with facefleet's own pre/post-processing between model runs, so it is off unless asked for.
+  bool allow_spinning = false;
 };
 
 // Checks provider names ("cpu", "cuda", "tensorrt"); kUsage listing the valid ones otherwise.
