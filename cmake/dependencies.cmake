@@ -38,6 +38,11 @@ set_target_properties(onnxruntime::onnxruntime PROPERTIES
 # Binaries find libonnxruntime.so.1 next to the build tree without LD_LIBRARY_PATH.
 set(CMAKE_BUILD_RPATH "${FACEFLEET_ORT_DIR}/lib")
 
+# The job service: SQLite queue, JSON, HTTP server/client (cpp-httplib, as llama.cpp's server uses).
+find_package(SQLite3 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
+
 if(FACEFLEET_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -78,7 +78,7 @@ Status FlagSet::Parse(const std::vector<std::string>& args, const EnvLookup& env
   for (const Flag& flag : flags_) {
     if (given.contains(flag.name)) {
       values_[flag.name] = given[flag.name];
-    } else if (auto from_env = env(EnvName(flag.name)); from_env.has_value()) {
+    } else if (auto from_env = flag.from_env ? env(EnvName(flag.name)) : std::nullopt; from_env.has_value()) {
       values_[flag.name] = flag.repeatable ? SplitCommas(*from_env) : std::vector<std::string>{*from_env};
     } else if (!flag.default_value.empty()) {
       values_[flag.name] = {flag.default_value};

@@ -21,6 +21,8 @@ struct Flag {
   std::string help;           // one line
   std::string default_value;  // shown in --help; empty = no default
   bool repeatable = false;    // may be given several times (env: comma-separated)
+  bool from_env = true;       // false for per-invocation flags (`keys revoke --id`) that must never come from
+                              // a stray FACEFLEET_* variable
 };
 
 // Looks up an environment variable; injectable so tests need not touch the real environment.
@@ -29,6 +31,26 @@ EnvLookup ProcessEnv();
 
 // Parses `text` as an integer within [min, max]; kUsage naming `flag` otherwise.
 Result<std::int64_t> ParseInt(const std::string& flag, const std::string& text, std::int64_t min, std::int64_t max);
+
+// Collects the first error of several parse results, so a reader can parse every flag and report one error.
+class Checker {
+ public:
+  template <typename T>
+  T Take(Result<T> result, T fallback = T{}) {
+    if (!result.ok()) {
+      if (status_.ok()) status_ = result.status();
+      return fallback;
+    }
+    return *result;
+  }
+  void Take(const Status& status) {
+    if (status_.ok() && !status.ok()) status_ = status;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
 
 class FlagSet {
  public:
@@ -40,6 +62,9 @@ class FlagSet {
   // Parses argv (without the program and command words). kUsage on unknown flags, missing values or
   // positional arguments. After a successful parse with --help, HelpRequested() is true.
   Status Parse(const std::vector<std::string>& args, const EnvLookup& env = ProcessEnv());
+
+  // True when `name` ("--source") was declared.
+  bool Has(const std::string& name) const { return Find(name) != nullptr; }
 
   bool HelpRequested() const { return help_requested_; }
   std::string Help() const;

@@ -12,6 +12,12 @@ namespace facefleet::apps {
 int RunSwap(const std::vector<std::string>& args);
 // facefleet models list|pull|verify (cmd_models.cpp).
 int RunModels(const std::vector<std::string>& args);
+// facefleet serve: the job service (cmd_serve.cpp).
+int RunServe(const std::vector<std::string>& args);
+// facefleet worker: runs jobs from a shared queue (cmd_worker.cpp).
+int RunWorker(const std::vector<std::string>& args);
+// facefleet keys create|list|revoke (cmd_keys.cpp).
+int RunKeys(const std::vector<std::string>& args);
 
 // Prints `status` as one line on stderr ("facefleet <command>: error: <code>: <message>") and returns its
 // exit code.

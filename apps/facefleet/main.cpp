@@ -18,9 +18,12 @@ struct Command {
   int (*run)(const std::vector<std::string>& args);
 };
 
-constexpr std::array<Command, 2> kCommands = {{
+constexpr std::array<Command, 5> kCommands = {{
     {"swap", "put the face from --source into --target and write --output", facefleet::apps::RunSwap},
     {"models", "list, download (pull) and verify model files", facefleet::apps::RunModels},
+    {"serve", "run the job service: REST API, web page, queue, workers, metrics", facefleet::apps::RunServe},
+    {"worker", "run jobs from a shared queue (scale-out); serves health and metrics", facefleet::apps::RunWorker},
+    {"keys", "create, list and revoke API keys for serve", facefleet::apps::RunKeys},
 }};
 
 void PrintUsage(std::FILE* out) {

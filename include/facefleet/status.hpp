@@ -27,6 +27,13 @@ enum class ErrorCode : std::uint8_t {
   kModelUnavailable,  // a model file is missing, invalid or cannot be loaded
   kCanceled,          // the caller's stop token fired
   kNotFound,          // a named thing (job, key, model name) does not exist
+  // Service errors (HTTP API, job queue, storage).
+  kInvalidRequest,   // malformed HTTP request: bad multipart, invalid JSON, missing part, oversized header
+  kConflict,         // state conflict: idempotency key reused with another body, result not ready, job finished
+  kUnauthenticated,  // missing, unknown or revoked API key
+  kRateLimited,      // per-key request rate or concurrent-jobs quota exceeded (HTTP adds Retry-After)
+  kPayloadTooLarge,  // upload larger than the configured size limit
+  kUnavailable,      // draining, not ready, or a backend (queue, storage) not answering; retry later
 };
 
 // Static facts about an ErrorCode. `name` is the stable snake_case identifier used in JSON and logs.

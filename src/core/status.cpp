@@ -7,18 +7,24 @@ namespace facefleet {
 namespace {
 
 // Indexed by ErrorCode. Exit codes are documented in README.md ("Exit codes"); keep them stable.
-constexpr std::array<ErrorInfo, 11> kErrorTable = {{
+constexpr std::array<ErrorInfo, 17> kErrorTable = {{
     {"ok", 0, 200},
     {"internal", 1, 500},
-    {"usage", 2, 400},
+    {"usage", 2, 422},
     {"input_unreadable", 3, 422},
     {"unsupported_media", 3, 415},
     {"no_face", 4, 422},
-    {"limit_exceeded", 5, 413},
+    {"limit_exceeded", 5, 422},
     {"output_failed", 6, 500},
     {"model_unavailable", 7, 503},
     {"canceled", 8, 409},
     {"not_found", 9, 404},
+    {"invalid_request", 2, 400},
+    {"conflict", 10, 409},
+    {"unauthenticated", 11, 401},
+    {"rate_limited", 12, 429},
+    {"payload_too_large", 5, 413},
+    {"unavailable", 13, 503},
 }};
 
 }  // namespace

@@ -182,6 +182,8 @@ Result<pipeline::NeuralModels> Engine::Impl::Neural(const SwapOptions& o,
 Result<cv::Mat> Engine::Impl::SwapMats(std::span<const cv::Mat> sources, std::span<const std::string> source_names,
                                        const cv::Mat& target, const std::string& target_name,
                                        const SwapOptions& options, SwapReport& report) const {
+  // "none": no face processing, only decode -> encode (the I/O floor in benchmarks; a no-op job in the service).
+  if (options.face_swapper_model == "none") return target.clone();
   auto swapper = Prepare(sources, source_names, options, &report.timings);
   if (!swapper.ok()) return swapper.status();
   cv::Mat frame = pipeline::ToBgr(target).clone();

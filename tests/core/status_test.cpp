@@ -34,14 +34,21 @@ TEST(StatusTest, ExitCodesPerClassAreDistinctAndStable) {
 
 TEST(StatusTest, EveryCodeHasAUniqueNameAndAnErrorHttpStatus) {
   std::set<std::string_view> names;
-  for (int code = 1; code <= static_cast<int>(ErrorCode::kNotFound); ++code) {
+  for (int code = 1; code <= static_cast<int>(ErrorCode::kUnavailable); ++code) {
     const ErrorInfo& info = error_info(static_cast<ErrorCode>(code));
     EXPECT_TRUE(names.insert(info.name).second) << info.name;
     EXPECT_GE(info.http_status, 400) << info.name;
     EXPECT_NE(info.exit_code, 0) << info.name;
   }
   EXPECT_EQ(error_info(ErrorCode::kUnsupportedMedia).http_status, 415);
-  EXPECT_EQ(error_info(ErrorCode::kLimitExceeded).http_status, 413);
+  EXPECT_EQ(error_info(ErrorCode::kLimitExceeded).http_status, 422);  // pixel/duration limits: unprocessable
+  EXPECT_EQ(error_info(ErrorCode::kPayloadTooLarge).http_status, 413);
+  EXPECT_EQ(error_info(ErrorCode::kUsage).http_status, 422);  // a bad option value names the field
+  EXPECT_EQ(error_info(ErrorCode::kInvalidRequest).http_status, 400);
+  EXPECT_EQ(error_info(ErrorCode::kConflict).http_status, 409);
+  EXPECT_EQ(error_info(ErrorCode::kUnauthenticated).http_status, 401);
+  EXPECT_EQ(error_info(ErrorCode::kRateLimited).http_status, 429);
+  EXPECT_EQ(error_info(ErrorCode::kUnavailable).http_status, 503);
   EXPECT_EQ(error_info(ErrorCode::kNotFound).http_status, 404);
 }
 

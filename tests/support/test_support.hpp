@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 
 #include "facefleet/engine.hpp"
+#include "support/temp_dir.hpp"
 
 namespace facefleet::testing {
 
@@ -19,20 +20,6 @@ cv::Mat LoadBgr(const std::string& path);
 
 // One Engine for the whole test binary (loading the 68-point model takes about a second).
 const Engine& SharedEngine();
-
-// A fresh directory under the system temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path path() const { return path_; }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 void WriteBytes(const std::string& path, const std::vector<unsigned char>& bytes);
 std::vector<unsigned char> ReadBytes(const std::string& path);
