@@ -40,7 +40,8 @@ void AddServiceFlags(FlagSet& flags) {
              "file:DATA_DIR/objects"});
   flags.Add({"--connect-timeout", "SECONDS", "how long to retry an unreachable queue at start", "60"});
   flags.Add({"--workers", "N", "jobs run at once in this process (0 = API only)", "1"});
-  flags.Add({"--max-attempts", "N", "runs per job before it fails (infrastructure errors are retried)", "3"});
+  flags.Add({"--max-attempts", "N",
+             "runs per job before it fails (infrastructure errors are retried); set where jobs are submitted", "3"});
   flags.Add({"--job-timeout", "SECONDS", "a job running longer fails with limit_exceeded", "3600"});
   flags.Add({"--lease-seconds", "SECONDS", "a job whose worker stops heartbeating is re-run after this", "30"});
   flags.Add({"--drain-timeout", "SECONDS", "on SIGTERM: how long running jobs may finish before release", "60"});
