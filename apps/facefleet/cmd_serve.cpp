@@ -137,7 +137,7 @@ int Serve(const FlagSet& flags) {
   pool = MakeWorkerPool(*service_config, *backends, runner, [&](jobs::JobEvent event, const jobs::JobRecord& job) {
     notifier.Notify();
     service_metrics.Observe(event, job);
-    for (const char* name : WebhookEventsFor(event)) server.EmitWebhook(job, name);
+    for (const char* name : http::WebhookEventsFor(event)) server.EmitWebhook(job, name);
   });
   registry.AddCollector([&pool, &service_metrics] {
     const auto stats = pool ? pool->stats() : jobs::WorkerPoolStats{};

@@ -62,7 +62,7 @@ int Work(const FlagSet& flags) {
       auto url = storage->PresignGet(job.result_key, std::chrono::hours(24));
       result_url = url.ok() && !url->empty() ? *url : "/v1/jobs/" + job.id + "/result";
     }
-    for (const char* name : WebhookEventsFor(event)) http::EmitJobWebhook(&webhooks, job, name, result_url);
+    for (const char* name : http::WebhookEventsFor(event)) http::EmitJobWebhook(&webhooks, job, name, result_url);
   });
   registry.AddCollector([&pool, &service_metrics] {
     const auto stats = pool->stats();

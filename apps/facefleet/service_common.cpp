@@ -163,22 +163,6 @@ std::unique_ptr<jobs::WorkerPool> MakeWorkerPool(const ServiceConfig& config, Ba
   return std::make_unique<jobs::WorkerPool>(*backends.queue, *backends.storage, runner, options, std::move(listener));
 }
 
-std::vector<const char*> WebhookEventsFor(jobs::JobEvent event) {
-  switch (event) {
-    case jobs::JobEvent::kStarted:
-    case jobs::JobEvent::kRetrying:
-    case jobs::JobEvent::kReleased:
-      return {"status"};
-    case jobs::JobEvent::kProgress:
-      return {"progress"};
-    case jobs::JobEvent::kSucceeded:
-    case jobs::JobEvent::kFailed:
-    case jobs::JobEvent::kCanceled:
-      return {"status", "completed"};
-  }
-  return {};
-}
-
 ServiceMetrics::ServiceMetrics(metrics::Registry& registry, jobs::JobQueue& queue,
                                const http::WebhookSender* webhooks) {
   auto& jobs_by_status = registry.AddGauge("facefleet_jobs", "jobs in the queue's store by status", {"status"});

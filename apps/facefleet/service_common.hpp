@@ -52,9 +52,6 @@ Result<Backends> OpenBackends(const ServiceConfig& config, const sigset_t& signa
 std::unique_ptr<jobs::WorkerPool> MakeWorkerPool(const ServiceConfig& config, Backends& backends,
                                                  jobs::JobRunner& runner, jobs::JobListener listener);
 
-// The webhook events ("status", "progress", "completed") a pool event triggers.
-std::vector<const char*> WebhookEventsFor(jobs::JobEvent event);
-
 // Job metrics: counts by status and queue depth (read from the queue at scrape time), queue wait and run
 // duration histograms, finished jobs, frames, webhook deliveries. Observe() is called on pool threads.
 class ServiceMetrics {

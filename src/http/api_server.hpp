@@ -23,6 +23,7 @@
 
 #include "http/auth.hpp"
 #include "jobs/job_queue.hpp"
+#include "jobs/worker_pool.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/storage.hpp"
 
@@ -116,6 +117,9 @@ class ApiServer {
   int port_ = 0;
   std::thread thread_;
 };
+
+// The webhook events ("status", "progress", "completed") a worker-pool event triggers.
+std::vector<const char*> WebhookEventsFor(jobs::JobEvent event);
 
 // Queues the job's webhook for `event` ("status", "progress", "completed") when the job asked for that event.
 // `result_url` is put in the body of succeeded jobs. A null sender does nothing.

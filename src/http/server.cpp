@@ -227,6 +227,22 @@ void ApiServer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::vector<const char*> WebhookEventsFor(jobs::JobEvent event) {
+  switch (event) {
+    case jobs::JobEvent::kStarted:
+    case jobs::JobEvent::kRetrying:
+    case jobs::JobEvent::kReleased:
+      return {"status"};
+    case jobs::JobEvent::kProgress:
+      return {"progress"};
+    case jobs::JobEvent::kSucceeded:
+    case jobs::JobEvent::kFailed:
+    case jobs::JobEvent::kCanceled:
+      return {"status", "completed"};
+  }
+  return {};
+}
+
 void EmitJobWebhook(WebhookSender* sender, const jobs::JobRecord& job, const std::string& event,
                     const std::string& result_url) {
   if (sender == nullptr || job.webhook_url.empty()) return;

@@ -46,23 +46,6 @@ Result<JobSpec> TestValidator(const std::string& options_json, const std::vector
   return JobSpec{".png", false};
 }
 
-// cmd_serve's mapping from pool events to webhook events (apps/facefleet/service_common.cpp).
-std::vector<std::string> WebhookEventsFor(jobs::JobEvent event) {
-  switch (event) {
-    case jobs::JobEvent::kStarted:
-    case jobs::JobEvent::kRetrying:
-    case jobs::JobEvent::kReleased:
-      return {"status"};
-    case jobs::JobEvent::kProgress:
-      return {"progress"};
-    case jobs::JobEvent::kSucceeded:
-    case jobs::JobEvent::kFailed:
-    case jobs::JobEvent::kCanceled:
-      return {"status", "completed"};
-  }
-  return {};
-}
-
 }  // namespace
 
 // ---- FakeRunner ------------------------------------------------------------------------------------------------
