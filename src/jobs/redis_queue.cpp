@@ -245,13 +245,7 @@ Result<JobPage> RedisQueue::List(const ListQuery& query) {
   if (!reply.ok()) return reply.status();
   Result<std::vector<JobRecord>> jobs = DecodeJobs(**reply);
   if (!jobs.ok()) return jobs.status();
-  JobPage page;
-  page.jobs = std::move(*jobs);
-  if (page.jobs.size() > static_cast<std::size_t>(limit)) {
-    page.jobs.resize(static_cast<std::size_t>(limit));
-    page.next_cursor = sqlite::EncodeCursor(page.jobs.back());
-  }
-  return page;
+  return sqlite::PageOf(std::move(*jobs), limit);
 }
 
 Result<std::optional<JobRecord>> RedisQueue::Lease(const LeaseOptions& options) {

@@ -95,6 +95,16 @@ Result<std::vector<JobRecord>> StepJobs(Statement& stmt) {
 
 // The List cursor: hex of "<created_ms>:<id>" of the last job on the page (opaque to clients; hex keeps it
 // URL-safe without escaping).
+JobPage PageOf(std::vector<JobRecord> rows, int limit) {
+  JobPage page;
+  page.jobs = std::move(rows);
+  if (page.jobs.size() > static_cast<std::size_t>(limit)) {
+    page.jobs.resize(static_cast<std::size_t>(limit));
+    page.next_cursor = EncodeCursor(page.jobs.back());
+  }
+  return page;
+}
+
 std::string EncodeCursor(const JobRecord& last) {
   static constexpr std::string_view kHex = "0123456789abcdef";
   const std::string plain = std::to_string(last.created_ms) + ":" + last.id;

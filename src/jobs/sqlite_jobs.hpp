@@ -138,6 +138,8 @@ Status InsertJob(Connection& db, const JobRecord& job);
 
 // The List cursor: opaque to clients, "after this (created_ms, id)" to the queue.
 std::string EncodeCursor(const JobRecord& last);
+// A List page from up to limit + 1 rows (newest first): the extra row only says there is a next page.
+JobPage PageOf(std::vector<JobRecord> rows, int limit);
 Result<std::pair<Millis, std::string>> DecodeCursor(std::string_view cursor);  // kInvalidRequest when malformed
 
 // Checks the submitter's fields and returns a record whose queue-maintained fields are all at their defaults.

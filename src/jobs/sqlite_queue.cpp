@@ -236,13 +236,7 @@ Result<JobPage> SqliteQueue::List(const ListQuery& query) {
     stmt->Bind(3, after.first).Bind(4, after.second).Bind(5, limit + 1);  // one extra row: is there a next page?
     Result<std::vector<JobRecord>> jobs = sqlite::StepJobs(*stmt);
     if (!jobs.ok()) return jobs.status();
-    JobPage page;
-    page.jobs = std::move(*jobs);
-    if (page.jobs.size() > static_cast<std::size_t>(limit)) {
-      page.jobs.resize(static_cast<std::size_t>(limit));
-      page.next_cursor = sqlite::EncodeCursor(page.jobs.back());
-    }
-    return page;
+    return sqlite::PageOf(std::move(*jobs), limit);
   });
 }
 
