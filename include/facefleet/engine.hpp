@@ -49,7 +49,9 @@ struct Progress {
 
 class Engine {
  public:
-  // Loads the models named by `options`. Fails with kModelUnavailable naming the missing/invalid file.
+  // Checks the model files named by `options` and fails with kModelUnavailable naming a missing one. The
+  // classic shape predictor (~1 s to load) is loaded on first use, so a run without face analysis never waits
+  // for it; an invalid file is reported (kModelUnavailable) by the first call that needs it.
   static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
 
   ~Engine();

@@ -80,6 +80,16 @@ void FillInfo(const AVFormatContext* input, const AVStream* stream, const AVCode
       av_find_best_stream(const_cast<AVFormatContext*>(input), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
 }
 
+// "'h264'", or the FourCC for a codec libavcodec does not know ("'none' (FourCC XVVC)").
+std::string CodecName(const AVCodecParameters& par) {
+  std::string name = std::string("'") + avcodec_get_name(par.codec_id) + "'";
+  if (par.codec_id == AV_CODEC_ID_NONE && par.codec_tag != 0) {
+    char fourcc[AV_FOURCC_MAX_STRING_SIZE] = {};
+    name += std::string(" (FourCC ") + av_fourcc_make_string(fourcc, par.codec_tag) + ")";
+  }
+  return name;
+}
+
 Status CheckTrim(const std::string& path, std::int64_t start, std::int64_t end, std::int64_t count) {
   const std::string range = "trim range " + std::to_string(start) + "-" + (end < 0 ? "end" : std::to_string(end));
   if (start >= count) {
@@ -104,19 +114,20 @@ Result<std::unique_ptr<VideoReader>> VideoReader::Open(const std::string& path, 
   state->input = std::move(*input);
   const AVCodec* codec = nullptr;
   state->stream_index = av_find_best_stream(state->input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-  if (state->stream_index == AVERROR_STREAM_NOT_FOUND) {
-    for (unsigned i = 0; i < state->input->nb_streams; ++i) {
-      if (state->input->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-        return Status(ErrorCode::kInputUnreadable, path + ": video has no frames");
-      }
+  if (state->stream_index < 0 || codec == nullptr) {
+    // AVERROR_DECODER_NOT_FOUND: there is a video stream, but this FFmpeg build has no decoder for it.
+    const AVStream* video = nullptr;
+    for (unsigned i = 0; i < state->input->nb_streams && video == nullptr; ++i) {
+      if (state->input->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) video = state->input->streams[i];
     }
-    return Status(ErrorCode::kUnsupportedMedia, path + ": no video stream");
+    if (video == nullptr) return Status(ErrorCode::kUnsupportedMedia, path + ": no video stream");
+    if (state->stream_index == AVERROR_STREAM_NOT_FOUND) {
+      return Status(ErrorCode::kInputUnreadable, path + ": video has no frames");
+    }
+    return Status(ErrorCode::kUnsupportedMedia, path + ": unsupported video codec " + CodecName(*video->codecpar) +
+                                                    " (this build has no decoder for it)");
   }
   AVStream* stream = state->input->streams[state->stream_index];
-  if (state->stream_index < 0 || codec == nullptr) {
-    return Status(ErrorCode::kUnsupportedMedia,
-                  path + ": unsupported video codec '" + avcodec_get_name(stream->codecpar->codec_id) + "'");
-  }
   state->decoder.reset(avcodec_alloc_context3(codec));
   if (!state->decoder || !state->packet || !state->frame) return Status(ErrorCode::kInternal, "out of memory");
   avcodec_parameters_to_context(state->decoder.get(), stream->codecpar);
@@ -202,8 +213,13 @@ Result<cv::Mat> Convert(VideoReader::State& s) {
 
 }  // namespace
 
-Result<bool> VideoReader::Read(cv::Mat& bgr, std::int64_t& index) {
-  State& s = *state_;
+void RawFrameDeleter::operator()(AVFrame* frame) const { av_frame_free(&frame); }
+
+namespace {
+
+// Decodes up to the next frame of the range into s.frame and returns true, or false at the end of the range
+// or of the decodable data.
+bool DecodeNext(VideoReader::State& s, std::int64_t& index) {
   while (!s.decoder_done && s.next_index < s.end) {
     const int err = avcodec_receive_frame(s.decoder.get(), s.frame.get());
     if (err == AVERROR(EAGAIN)) {
@@ -220,16 +236,33 @@ Result<bool> VideoReader::Read(cv::Mat& bgr, std::int64_t& index) {
       av_frame_unref(s.frame.get());
       continue;
     }
-    auto converted = Convert(s);
-    av_frame_unref(s.frame.get());
-    if (!converted.ok()) return converted.status();
-    bgr = std::move(*converted);
     index = frame_index;
     return true;
   }
   // Fewer frames than the container's index promised: the file was cut short.
   if (s.exact_count && s.next_index < s.end) s.truncated = true;
   return false;
+}
+
+}  // namespace
+
+Result<bool> VideoReader::Read(cv::Mat& bgr, std::int64_t& index) {
+  State& s = *state_;
+  if (!DecodeNext(s, index)) return false;
+  auto converted = Convert(s);
+  av_frame_unref(s.frame.get());
+  if (!converted.ok()) return converted.status();
+  bgr = std::move(*converted);
+  return true;
+}
+
+Result<bool> VideoReader::ReadRaw(RawFrame& frame, std::int64_t& index) {
+  State& s = *state_;
+  if (!DecodeNext(s, index)) return false;
+  frame.reset(av_frame_alloc());
+  if (!frame) return Status(ErrorCode::kInternal, "out of memory");
+  av_frame_move_ref(frame.get(), s.frame.get());  // takes the decoder's buffer reference: no pixel copy
+  return true;
 }
 
 bool LooksLikeVideo(const std::string& path) {

@@ -16,7 +16,15 @@
 
 #include "facefleet/status.hpp"
 
+struct AVFrame;  // libavutil's frame; only pointers to it appear here
+
 namespace facefleet::media {
+
+// A decoded frame in the decoder's own pixel format and stored orientation (no conversion), owned.
+struct RawFrameDeleter {
+  void operator()(AVFrame* frame) const;
+};
+using RawFrame = std::unique_ptr<AVFrame, RawFrameDeleter>;
 
 struct VideoInfo {
   int width = 0;  // upright (after rotation)
@@ -56,6 +64,9 @@ class VideoReader {
   // Decodes the next frame of the range into `bgr` (a new buffer each call, so the caller may keep it) and
   // its index into `index`. Returns false at the end of the range or of the decodable data.
   Result<bool> Read(cv::Mat& bgr, std::int64_t& index);
+  // Like Read, without the conversion to upright BGR: the transcode path hands these to VideoWriter::WriteRaw
+  // and saves two full-frame colour conversions and a copy per frame. Rotation metadata is not applied.
+  Result<bool> ReadRaw(RawFrame& frame, std::int64_t& index);
 
   // True once Read hit corrupt or missing data and ended early (a truncated file).
   bool truncated() const;

@@ -216,11 +216,39 @@ VideoWriter::VideoWriter(std::unique_ptr<State> state) : state_(std::move(state)
 VideoWriter::~VideoWriter() = default;
 std::int64_t VideoWriter::frames_written() const { return state_->frames_out; }
 
+namespace {
+
+// Counts one more source frame and returns how many output frames are due once it has been shown:
+// ceil((i + 1) * out_rate / source_rate).
+std::int64_t NextDue(VideoWriter::State& s) {
+  ++s.frames_in;
+  return av_rescale_rnd(s.frames_in, std::int64_t{s.source_rate.den} * s.output_rate.num,
+                        std::int64_t{s.source_rate.num} * s.output_rate.den, AV_ROUND_UP);
+}
+
+// Encodes `frame` (the encoder's size and pixel format) once per output frame up to `due` (repeated when the
+// output rate is higher), with the audio interleaved up to each frame's time.
+Status EncodeDue(VideoWriter::State& s, AVFrame* frame, std::int64_t due) {
+  while (s.frames_out < due) {
+    if (s.audio) {
+      if (Status st = s.audio->WriteUntil(static_cast<double>(s.frames_out) / av_q2d(s.output_rate)); !st.ok())
+        return st;
+    }
+    frame->pts = s.frames_out++;
+    if (Status st = EncodeAndWrite(s, frame); !st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status VideoWriter::Write(const cv::Mat& bgr) {
   State& s = *state_;
   if (bgr.cols != s.options.width || bgr.rows != s.options.height || bgr.type() != CV_8UC3) {
     return {ErrorCode::kInternal, s.path + ": frame size changed mid-stream"};
   }
+  const std::int64_t due = NextDue(s);
+  if (s.frames_out >= due) return Status::Ok();  // dropped by a lower output rate: not even converted
   cv::Mat even = bgr;
   if (bgr.cols != s.encoder->width || bgr.rows != s.encoder->height) {
     cv::copyMakeBorder(bgr, even, 0, s.encoder->height - bgr.rows, 0, s.encoder->width - bgr.cols,
@@ -229,28 +257,34 @@ Status VideoWriter::Write(const cv::Mat& bgr) {
   s.sws.reset(sws_getCachedContext(s.sws.release(), even.cols, even.rows, AV_PIX_FMT_BGR24, even.cols, even.rows,
                                    AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
   if (!s.sws) return {ErrorCode::kInternal, "no BGR to YUV converter"};
-  // Output frames due once this source frame has been shown: ceil((i + 1) * out_rate / source_rate).
-  ++s.frames_in;
-  const std::int64_t due = av_rescale_rnd(s.frames_in, std::int64_t{s.source_rate.den} * s.output_rate.num,
-                                          std::int64_t{s.source_rate.num} * s.output_rate.den, AV_ROUND_UP);
-  bool converted = false;
-  while (s.frames_out < due) {
-    if (!converted) {
-      if (const int err = av_frame_make_writable(s.frame.get()); err < 0)
-        return {ErrorCode::kInternal, AvErrorText(err)};
-      const std::uint8_t* planes[1] = {even.data};
-      const int strides[1] = {static_cast<int>(even.step)};
-      sws_scale(s.sws.get(), planes, strides, 0, even.rows, s.frame->data, s.frame->linesize);
-      converted = true;
-    }
-    if (s.audio) {
-      if (Status st = s.audio->WriteUntil(static_cast<double>(s.frames_out) / av_q2d(s.output_rate)); !st.ok())
-        return st;
-    }
-    s.frame->pts = s.frames_out++;
-    if (Status st = EncodeAndWrite(s, s.frame.get()); !st.ok()) return st;
+  if (const int err = av_frame_make_writable(s.frame.get()); err < 0) return {ErrorCode::kInternal, AvErrorText(err)};
+  const std::uint8_t* planes[1] = {even.data};
+  const int strides[1] = {static_cast<int>(even.step)};
+  sws_scale(s.sws.get(), planes, strides, 0, even.rows, s.frame->data, s.frame->linesize);
+  return EncodeDue(s, s.frame.get(), due);
+}
+
+Status VideoWriter::WriteRaw(AVFrame* frame) {
+  State& s = *state_;
+  if (frame->width != s.encoder->width || frame->height != s.encoder->height) {
+    return {ErrorCode::kInternal, s.path + ": frame size changed mid-stream"};
   }
-  return Status::Ok();
+  const std::int64_t due = NextDue(s);
+  if (s.frames_out >= due) return Status::Ok();
+  if (frame->format == s.encoder->pix_fmt) {
+    // The decoder's picture type would force the encoder's frame types (an I frame of the source becomes a
+    // keyframe here); the encoder chooses its own, as with a converted frame.
+    frame->pict_type = AV_PICTURE_TYPE_NONE;
+    return EncodeDue(s, frame, due);
+  }
+  // Another YUV layout, bit depth or range: one same-size conversion, still no round trip through BGR.
+  const auto format = static_cast<AVPixelFormat>(frame->format);
+  s.sws.reset(sws_getCachedContext(s.sws.release(), frame->width, frame->height, format, frame->width, frame->height,
+                                   s.encoder->pix_fmt, SWS_BILINEAR, nullptr, nullptr, nullptr));
+  if (!s.sws) return {ErrorCode::kUnsupportedMedia, s.path + ": unsupported pixel format"};
+  if (const int err = av_frame_make_writable(s.frame.get()); err < 0) return {ErrorCode::kInternal, AvErrorText(err)};
+  sws_scale(s.sws.get(), frame->data, frame->linesize, 0, frame->height, s.frame->data, s.frame->linesize);
+  return EncodeDue(s, s.frame.get(), due);
 }
 
 Status VideoWriter::Finish() {

@@ -18,6 +18,8 @@
 #include "facefleet/status.hpp"
 #include "media/audio_transfer.hpp"
 
+struct AVFrame;  // libavutil's frame
+
 namespace facefleet::media {
 
 struct VideoWriteOptions {
@@ -53,6 +55,10 @@ class VideoWriter {
 
   // Encodes the next source frame (8-bit BGR, options' size).
   Status Write(const cv::Mat& bgr);
+  // Encodes the next source frame as decoded (VideoReader::ReadRaw): any pixel format sws_scale reads, already
+  // at the encoder's size (even width and height equal to the options'); a yuv420p frame goes to the encoder
+  // without a copy. The writer may change the frame's pts and picture type.
+  Status WriteRaw(AVFrame* frame);
   // Flushes the encoders, writes the rest of the audio and the trailer, then renames the temporary file over
   // the output path.
   Status Finish();

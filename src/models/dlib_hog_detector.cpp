@@ -12,16 +12,16 @@ namespace facefleet::models {
 namespace {
 
 // dlib's object_detector::operator() is not const (it reuses scratch buffers), so concurrent callers each
-// borrow their own copy from this pool; copies are made on demand and kept for reuse.
+// borrow their own copy from this pool; copies are made on demand and kept for reuse. The first copy is
+// decoded from dlib's compiled-in model on first use, so engines that never detect do not pay for it.
 class DetectorPool {
  public:
   using Detector = dlib::frontal_face_detector;
 
-  DetectorPool() : prototype_(dlib::get_frontal_face_detector()) {}
-
   std::unique_ptr<Detector> Acquire() {
     std::lock_guard lock(mutex_);
-    if (free_.empty()) return std::make_unique<Detector>(prototype_);
+    if (!prototype_) prototype_ = std::make_unique<const Detector>(dlib::get_frontal_face_detector());
+    if (free_.empty()) return std::make_unique<Detector>(*prototype_);
     auto detector = std::move(free_.back());
     free_.pop_back();
     return detector;
@@ -32,8 +32,8 @@ class DetectorPool {
   }
 
  private:
-  const Detector prototype_;
   std::mutex mutex_;
+  std::unique_ptr<const Detector> prototype_;    // guarded by mutex_; set by the first Acquire
   std::vector<std::unique_ptr<Detector>> free_;  // guarded by mutex_
 };
 

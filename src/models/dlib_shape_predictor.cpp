@@ -46,11 +46,13 @@ class DlibShapePredictor final : public FaceLandmarker68 {
 
 }  // namespace
 
+Status CheckDlibShapePredictorPath(const std::string& path) {
+  if (std::filesystem::is_regular_file(path)) return Status::Ok();
+  return {ErrorCode::kModelUnavailable, path + ": shape predictor not found (install the Debian package libdlib-data)"};
+}
+
 Result<std::unique_ptr<FaceLandmarker68>> CreateDlibShapePredictor(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) {
-    return Status(ErrorCode::kModelUnavailable,
-                  path + ": shape predictor not found (install the Debian package libdlib-data)");
-  }
+  if (Status found = CheckDlibShapePredictorPath(path); !found.ok()) return found;
   dlib::shape_predictor predictor;
   try {
     dlib::deserialize(path) >> predictor;

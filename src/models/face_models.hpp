@@ -76,5 +76,8 @@ std::unique_ptr<FaceDetector> CreateDlibHogDetector(int detector_size);
 // dlib's ensemble-of-regression-trees 68-point predictor loaded from `path` (libdlib-data's
 // shape_predictor_68_face_landmarks.dat). Fails with kModelUnavailable naming the file.
 Result<std::unique_ptr<FaceLandmarker68>> CreateDlibShapePredictor(const std::string& path);
+// The cheap part of CreateDlibShapePredictor's checks (the file exists), with the same error: lets a caller
+// fail fast and defer the ~1 s load to first use.
+Status CheckDlibShapePredictorPath(const std::string& path);
 
 }  // namespace facefleet::models

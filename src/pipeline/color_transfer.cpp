@@ -11,15 +11,18 @@ cv::Mat TransferColor(const cv::Mat& source, const cv::Mat& reference, const cv:
   cv::Mat src_lab;
   cv::Mat ref_lab;
   source.convertTo(src_lab, CV_32F, 1.0 / 255.0);
-  reference.convertTo(ref_lab, CV_32F, 1.0 / 255.0);
   cv::cvtColor(src_lab, src_lab, cv::COLOR_BGR2Lab);
+  // The reference is needed for its statistics only: convert just the mask's bounding box (float Lab is the
+  // costliest step here).
+  const cv::Rect stats = cv::boundingRect(mask);
+  reference(stats).convertTo(ref_lab, CV_32F, 1.0 / 255.0);
   cv::cvtColor(ref_lab, ref_lab, cv::COLOR_BGR2Lab);
   cv::Scalar src_mean;
   cv::Scalar src_std;
   cv::Scalar ref_mean;
   cv::Scalar ref_std;
-  cv::meanStdDev(src_lab, src_mean, src_std, mask);
-  cv::meanStdDev(ref_lab, ref_mean, ref_std, mask);
+  cv::meanStdDev(src_lab(stats), src_mean, src_std, mask(stats));
+  cv::meanStdDev(ref_lab, ref_mean, ref_std, mask(stats));
   std::vector<cv::Mat> channels;
   cv::split(src_lab, channels);
   for (int c = 0; c < 3; ++c) {

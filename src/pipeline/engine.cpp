@@ -123,8 +123,12 @@ Result<pipeline::FaceAnalyser> Engine::Impl::Analyser(const SwapOptions& o) cons
     if (!loaded.ok()) return loaded.status();
     detector = *loaded;
   }
-  std::shared_ptr<const models::FaceLandmarker68> landmarker = classic_landmarker;
-  if (o.face_landmarker_model != "classic") {
+  std::shared_ptr<const models::FaceLandmarker68> landmarker;
+  if (o.face_landmarker_model == "classic") {
+    auto loaded = ClassicLandmarker();
+    if (!loaded.ok()) return loaded.status();
+    landmarker = *loaded;
+  } else {
     if (o.face_landmarker_model != "2dfan4") {
       return Status(ErrorCode::kUsage,
                     "unknown face landmarker model '" + o.face_landmarker_model + "' (valid: classic, 2dfan4)");
@@ -135,6 +139,11 @@ Result<pipeline::FaceAnalyser> Engine::Impl::Analyser(const SwapOptions& o) cons
     landmarker = *loaded;
   }
   return pipeline::FaceAnalyser(detector, landmarker, o.face_landmarker_score);
+}
+
+Result<std::shared_ptr<const models::FaceLandmarker68>> Engine::Impl::ClassicLandmarker() const {
+  return cache.Get<models::FaceLandmarker68>(
+      "dlib_shape_predictor_68", [&] { return models::CreateDlibShapePredictor(engine_options.shape_predictor_path); });
 }
 
 Result<std::shared_ptr<const models::FaceRecognizer>> Engine::Impl::Recognizer() const {
@@ -216,20 +225,19 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
                   "unknown cuDNN conv algo search '" + s + "' (valid: EXHAUSTIVE, HEURISTIC, DEFAULT)");
   }
   if (Status valid = runtime::ValidateProviders(runtime.execution_providers); !valid.ok()) return valid;
-  auto landmarker = models::CreateDlibShapePredictor(options.shape_predictor_path);
-  if (!landmarker.ok()) return landmarker.status();
+  if (Status found = models::CheckDlibShapePredictorPath(options.shape_predictor_path); !found.ok()) return found;
   auto impl = std::make_unique<Impl>();
   impl->engine_options = options;
   impl->load = {options.models_dir.empty() ? models::DefaultModelsDir() : options.models_dir, runtime};
   impl->classic_detector = models::CreateDlibHogDetector(options.classic_detector_size);
-  impl->classic_landmarker = std::move(*landmarker);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 Result<std::vector<Face>> Engine::Analyze(const Image& image) const {
   if (image.empty()) return Status(ErrorCode::kInputUnreadable, "empty image");
-  return pipeline::FaceAnalyser(impl_->classic_detector, impl_->classic_landmarker)
-      .Analyze(pipeline::ToBgr(media::AsMat(image)));
+  auto landmarker = impl_->ClassicLandmarker();
+  if (!landmarker.ok()) return landmarker.status();
+  return pipeline::FaceAnalyser(impl_->classic_detector, *landmarker).Analyze(pipeline::ToBgr(media::AsMat(image)));
 }
 
 Result<Image> Engine::Swap(std::span<const Image> sources, const Image& target, const SwapOptions& options,

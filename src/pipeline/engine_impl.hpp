@@ -64,8 +64,11 @@ struct Engine::Impl {
   EngineOptions engine_options;
   models::LoadOptions load;
   std::shared_ptr<const models::FaceDetector> classic_detector;
-  std::shared_ptr<const models::FaceLandmarker68> classic_landmarker;
   mutable pipeline::ModelCache cache;
+
+  // dlib's 68-point predictor, loaded on first use (~1 s) so that runs without face analysis (a video with
+  // --face-swapper-model none) never pay for it. Engine::Create has already checked that the file exists.
+  Result<std::shared_ptr<const models::FaceLandmarker68>> ClassicLandmarker() const;
 
   // Resolves models and computes the source identity from `sources` (8-bit BGR or BGRA). Names appear in
   // error messages ("source #1" or a path). Adds analysis time to `timings` when given.

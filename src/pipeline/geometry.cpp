@@ -138,18 +138,40 @@ cv::Mat HullMask(std::span<const cv::Point2f> points, cv::Size size) {
   return mask;
 }
 
-cv::Mat FeatherMask(const cv::Mat& hard, int radius) {
+cv::Mat ErodeDisc(const cv::Mat& hard, int radius) {
+  cv::Mat eroded;
+  if (radius <= 0) return hard.clone();
+  // cv::erode with an elliptic kernel costs O(radius) per pixel (about 0.4 ms at radius 5 but 12 ms at 24 and
+  // 27 ms at 36 on a 600x700 mask, one core); the distance transform stays near 3 ms at any radius.
+  constexpr int kLargestKernelErode = 8;
+  if (radius <= kLargestKernelErode) {
+    cv::erode(hard, eroded, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1)));
+    return eroded;
+  }
+  cv::Mat distance;  // to the nearest zero pixel; the image border is not a zero pixel
+  cv::distanceTransform(hard, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  cv::compare(distance, radius + 0.5, eroded, cv::CMP_GT);  // the elliptic kernel's rounding of the radius
+  return eroded;
+}
+
+cv::Mat FeatherMask(const cv::Mat& hard, int radius, const cv::Mat& eroded) {
   cv::Mat soft;
   if (radius <= 0) {
     hard.convertTo(soft, CV_32F, 1.0 / 255.0);
     return soft;
   }
   // Erode by the blur radius first: a box-limited blur of the eroded mask cannot reach outside `hard`.
-  cv::Mat eroded;
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1));
-  cv::erode(hard, eroded, kernel);
-  eroded.convertTo(soft, CV_32F, 1.0 / 255.0);
-  cv::GaussianBlur(soft, soft, cv::Size(2 * radius + 1, 2 * radius + 1), radius / 2.0, radius / 2.0,
+  const cv::Mat inner = eroded.empty() ? ErodeDisc(hard, radius) : eroded;
+  inner.convertTo(soft, CV_32F, 1.0 / 255.0);
+  // Only the eroded region's bounding box grown by the kernel's reach can become non-zero; outside it the
+  // blur of zeros is zero, so blurring that box alone gives the same mask.
+  const cv::Rect reach = cv::boundingRect(inner);
+  if (reach.empty()) return soft;
+  const cv::Rect box =
+      cv::Rect(reach.x - radius, reach.y - radius, reach.width + 2 * radius, reach.height + 2 * radius) &
+      cv::Rect(0, 0, soft.cols, soft.rows);
+  cv::Mat region = soft(box);
+  cv::GaussianBlur(region, region, cv::Size(2 * radius + 1, 2 * radius + 1), radius / 2.0, radius / 2.0,
                    cv::BORDER_CONSTANT);
   soft.setTo(0, hard == 0);
   return soft;

@@ -19,6 +19,7 @@ namespace {
 struct IndexedFrame {
   std::int64_t index = 0;
   cv::Mat bgr;
+  media::RawFrame raw;  // instead of `bgr` on the transcode path (no swapper): the decoder's own frame
   std::optional<std::vector<Face>> faces;  // set by the analysis stage; unset: the worker detects
 };
 
@@ -62,13 +63,14 @@ struct Shared {
   }
 };
 
-void ReadFrames(media::VideoReader& reader, const VideoPipelineOptions& options, Window& window,
+// Decodes frames into `input` (raw: without the conversion to BGR) and closes it at the end.
+void ReadFrames(media::VideoReader& reader, const VideoPipelineOptions& options, bool raw, Window& window,
                 core::BoundedQueue<IndexedFrame>& input, Shared& shared) {
   const std::stop_token stop = shared.abort.get_token();
   std::int64_t count = 0;
   while (window.Acquire(stop)) {
     IndexedFrame frame;
-    auto more = reader.Read(frame.bgr, frame.index);
+    auto more = raw ? reader.ReadRaw(frame.raw, frame.index) : reader.Read(frame.bgr, frame.index);
     if (!more.ok()) {
       shared.Fail(more.status());
       break;
@@ -146,32 +148,60 @@ class Analysis {
   std::vector<IndexedFrame> held_;  // frames since the last keyframe, waiting for the next one
 };
 
-// A frame worker: detects when the analysis stage did not, then swaps. A null swapper only passes frames on.
-void SwapFrames(const FrameSwapper* swapper, const VideoPipelineOptions& options,
+// A frame worker: detects when the analysis stage did not, then swaps (`swapper` is not null).
+void SwapFrames(const FrameSwapper& swapper, const VideoPipelineOptions& options,
                 core::BoundedQueue<IndexedFrame>& input, core::BoundedQueue<IndexedFrame>& output, Shared& shared) {
   const std::stop_token stop = shared.abort.get_token();
   while (auto frame = input.Pop(stop)) {
-    if (swapper != nullptr) {
-      if (!frame->faces) {
-        auto detected = swapper->Detect(frame->bgr);
-        if (!detected.ok()) {
-          shared.Fail(detected.status());
-          return;
-        }
-        frame->faces = std::move(*detected);
-        if (options.on_faces) options.on_faces(frame->index, *frame->faces);
-      }
-      shared.target_faces += static_cast<int>(frame->faces->size());
-      auto swapped = swapper->SwapFaces(frame->bgr, std::move(*frame->faces));
-      // kUsage: the reference position names a face this frame does not have; the frame is kept as it is.
-      if (!swapped.ok() && swapped.status().code() != ErrorCode::kUsage) {
-        shared.Fail(swapped.status());
+    if (!frame->faces) {
+      auto detected = swapper.Detect(frame->bgr);
+      if (!detected.ok()) {
+        shared.Fail(detected.status());
         return;
       }
-      if (swapped.ok()) shared.swapped_faces += *swapped;
+      frame->faces = std::move(*detected);
+      if (options.on_faces) options.on_faces(frame->index, *frame->faces);
     }
+    shared.target_faces += static_cast<int>(frame->faces->size());
+    auto swapped = swapper.SwapFaces(frame->bgr, std::move(*frame->faces));
+    // kUsage: the reference position names a face this frame does not have; the frame is kept as it is.
+    if (!swapped.ok() && swapped.status().code() != ErrorCode::kUsage) {
+      shared.Fail(swapped.status());
+      return;
+    }
+    if (swapped.ok()) shared.swapped_faces += *swapped;
     if (!output.Push(std::move(*frame), stop)) return;
   }
+}
+
+// The writer (the calling thread): frames from `output` in index order, one window slot freed per frame.
+std::int64_t WriteInOrder(media::VideoReader& reader, media::VideoWriter& writer, Window& window,
+                          core::BoundedQueue<IndexedFrame>& output, Shared& shared,
+                          const std::function<void(const Progress&)>& progress) {
+  std::int64_t written = 0;
+  const auto started = std::chrono::steady_clock::now();
+  const std::int64_t total = reader.end_frame() - reader.first_frame();
+  std::map<std::int64_t, IndexedFrame> pending;  // the reorder buffer; at most the window's size
+  std::int64_t next = reader.first_frame();
+  const std::stop_token abort = shared.abort.get_token();
+  while (auto frame = output.Pop(abort)) {
+    const std::int64_t index = frame->index;
+    pending.emplace(index, std::move(*frame));
+    for (auto it = pending.begin(); it != pending.end() && it->first == next; it = pending.erase(it), ++next) {
+      IndexedFrame& f = it->second;
+      if (Status st = f.raw ? writer.WriteRaw(f.raw.get()) : writer.Write(f.bgr); !st.ok()) {
+        shared.Fail(st);
+        return written;
+      }
+      window.Release();
+      ++written;
+      if (progress) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        progress({written, std::max(total, written), elapsed > 0 ? written / elapsed : 0, elapsed});
+      }
+    }
+  }
+  return written;
 }
 
 }  // namespace
@@ -181,6 +211,10 @@ Result<VideoRunStats> RunVideoPipeline(const FrameSwapper* swapper, media::Video
                                        std::stop_token stop, const std::function<void(const Progress&)>& progress) {
   const int workers = options.workers > 0 ? options.workers : std::max(1U, std::thread::hardware_concurrency());
   const bool analyse = swapper != nullptr && (options.tracker_interval > 1 || options.landmark_smoothing);
+  // Transcode only: the reader feeds the writer directly, with decoded frames as they are when the writer can
+  // take them (upright, even size), so no frame is converted to BGR and back.
+  const media::VideoInfo& info = reader.info();
+  const bool raw = swapper == nullptr && info.rotation == 0 && info.width % 2 == 0 && info.height % 2 == 0;
   // The analysis stage holds up to interval - 1 frames for its look-ahead: the window must leave room for
   // them and for the keyframe that releases them, or the reader would wait forever.
   const int held = analyse ? std::max(1, options.tracker_interval) : 0;
@@ -188,44 +222,26 @@ Result<VideoRunStats> RunVideoPipeline(const FrameSwapper* swapper, media::Video
   Shared shared;
   const std::stop_callback forward(stop, [&] { shared.abort.request_stop(); });
   Window window(window_size);
-  core::BoundedQueue<IndexedFrame> raw(static_cast<std::size_t>(workers));
+  core::BoundedQueue<IndexedFrame> raw_queue(static_cast<std::size_t>(workers));
   core::BoundedQueue<IndexedFrame> input(static_cast<std::size_t>(workers));
   core::BoundedQueue<IndexedFrame> output(static_cast<std::size_t>(window_size));
+  core::BoundedQueue<IndexedFrame>& first = swapper == nullptr ? output : analyse ? raw_queue : input;
   std::atomic<int> active{workers};
   std::vector<std::jthread> threads;
-  threads.emplace_back([&] { ReadFrames(reader, options, window, analyse ? raw : input, shared); });
+  threads.emplace_back([&] { ReadFrames(reader, options, raw, window, first, shared); });
   if (analyse) {
-    threads.emplace_back([&] { Analysis(*swapper, options, input, shared).Run(raw); });
+    threads.emplace_back([&] { Analysis(*swapper, options, input, shared).Run(raw_queue); });
   }
-  for (int i = 0; i < workers; ++i) {
+  for (int i = 0; swapper != nullptr && i < workers; ++i) {
     threads.emplace_back([&] {
-      SwapFrames(swapper, options, input, output, shared);
+      SwapFrames(*swapper, options, input, output, shared);
       if (--active == 0) output.Close();  // the last worker out ends the writer's loop
     });
   }
   VideoRunStats stats;
-  const auto started = std::chrono::steady_clock::now();
-  const std::int64_t total = reader.end_frame() - reader.first_frame();
-  std::map<std::int64_t, cv::Mat> pending;  // the reorder buffer; at most `window_size` frames
-  std::int64_t next = reader.first_frame();
-  const std::stop_token abort = shared.abort.get_token();
-  while (auto frame = output.Pop(abort)) {
-    pending.emplace(frame->index, std::move(frame->bgr));
-    for (auto it = pending.begin(); it != pending.end() && it->first == next; it = pending.erase(it), ++next) {
-      if (Status written = writer.Write(it->second); !written.ok()) {
-        shared.Fail(written);
-        break;
-      }
-      window.Release();
-      ++stats.frames;
-      if (progress) {
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        progress({stats.frames, std::max(total, stats.frames), elapsed > 0 ? stats.frames / elapsed : 0, elapsed});
-      }
-    }
-  }
+  stats.frames = WriteInOrder(reader, writer, window, output, shared, progress);
   shared.abort.request_stop();  // whatever ended the loop, release every stage still waiting
-  raw.Close();
+  raw_queue.Close();
   input.Close();
   output.Close();
   threads.clear();  // joins

@@ -5,7 +5,8 @@
 //
 // The analysis stage runs when the tracker interval is above 1 or landmark smoothing is on (face_tracker.hpp
 // has its design); otherwise the reader feeds the workers directly and each worker also detects on its frame.
-// A null swapper (--face-swapper-model none) makes the pipeline a plain transcode: no analysis, no swap.
+// A null swapper (--face-swapper-model none) makes the pipeline a plain transcode: the reader feeds the writer
+// directly, with the decoder's frames unconverted (VideoReader::ReadRaw) unless they need rotating or padding.
 //
 // Memory is bounded by a window of frames in flight (read but not yet written), so it does not depend on the
 // video's length: the reader waits for a slot, the writer frees one per frame written, and the reorder buffer

@@ -162,6 +162,7 @@ TEST_F(VideoSwapTest, CliBadInputsExitWithDocumentedCodes) {
   const cv::Mat photo = testing::LoadBgr(testing::GracePath());
   testing::WriteTestVideo(dir_->File("sound.mp4"), photo, TestVideoSpec{.video = false});
   testing::WriteTestVideo(dir_->File("empty.mkv"), photo, TestVideoSpec{.frames = 0, .audio = false});
+  testing::WriteUndecodableVideo(dir_->File("zzff.avi"));
   std::vector<unsigned char> noise(20000);
   for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<unsigned char>((i * 7919 + 13) % 251);
   testing::WriteBytes(dir_->File("noise.mp4"), noise);
@@ -176,6 +177,8 @@ TEST_F(VideoSwapTest, CliBadInputsExitWithDocumentedCodes) {
       {{"--target", dir_->File("sound.mp4")}, 3, "sound.mp4", "no video stream"},
       {{"--target", dir_->File("empty.mkv")}, 3, "empty.mkv", "no frames"},
       {{"--target", dir_->File("noise.mp4")}, 3, "noise.mp4", "not a video"},
+      {{"--target", dir_->File("zzff.avi")}, 3, "zzff.avi", "unsupported video codec 'none' (FourCC ZZFF)"},
+      {{"--target", dir_->File("zzff.avi"), "--face-swapper-model", "none"}, 3, "zzff.avi", "unsupported video codec"},
       {{"--target", clip, "--trim-frame-start", "60"}, 2, "clip.mp4", "50 frames"},
       {{"--target", clip, "--trim-frame-start", "5", "--trim-frame-end", "3"}, 2, "--trim-frame-end", "after"},
       {{"--target", clip, "--max-video-frames", "20"}, 5, "clip.mp4", "--max-video-frames"},

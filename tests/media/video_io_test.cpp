@@ -198,5 +198,17 @@ TEST_F(VideoIoTest, BadInputsFailWithAReason) {
   EXPECT_NE(r.status().message().find("no frames"), std::string::npos) << r.status().message();
 }
 
+TEST_F(VideoIoTest, UndecodableCodecIsUnsupportedMediaNamingTheCodec) {
+  const std::string path = dir_.File("zzff.avi");
+  testing::WriteUndecodableVideo(path);
+  ASSERT_TRUE(LooksLikeVideo(path)) << "the container itself is readable";
+  auto r = VideoReader::Open(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupportedMedia) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("zzff.avi"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("unsupported video codec"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("ZZFF"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace facefleet::media

@@ -166,6 +166,36 @@ void WriteTestVideo(const std::string& path, const cv::Mat& photo, const TestVid
   Check(av_write_trailer(raw), "trailer");
 }
 
+void WriteUndecodableVideo(const std::string& path, int frames) {
+  InitAvLogging();
+  AVFormatContext* raw = nullptr;
+  Check(avformat_alloc_output_context2(&raw, nullptr, "avi", path.c_str()), "avi muxer for " + path);
+  OutputFormatPtr out(raw);
+  AVStream* stream = avformat_new_stream(raw, nullptr);
+  if (stream == nullptr) throw std::runtime_error("test video: no stream");
+  // A FourCC no codec table knows: the demuxer reads it back as codec id "none", which no build can decode.
+  stream->codecpar->codec_type = AVMEDIA_TYPE_VIDEO;
+  stream->codecpar->codec_id = AV_CODEC_ID_NONE;
+  stream->codecpar->codec_tag = MKTAG('Z', 'Z', 'F', 'F');
+  stream->codecpar->width = 64;
+  stream->codecpar->height = 48;
+  stream->time_base = {1, 25};
+  stream->avg_frame_rate = {25, 1};
+  Check(avio_open(&raw->pb, path.c_str(), AVIO_FLAG_WRITE), "open " + path);
+  Check(avformat_write_header(raw, nullptr), "header");
+  PacketPtr packet = MakePacket();
+  for (int i = 0; i < frames; ++i) {
+    Check(av_new_packet(packet.get(), 256), "packet");
+    for (int b = 0; b < packet->size; ++b) packet->data[b] = static_cast<std::uint8_t>((b * 31 + i) % 251);
+    packet->stream_index = stream->index;
+    packet->pts = packet->dts = i;
+    packet->flags = AV_PKT_FLAG_KEY;
+    av_packet_rescale_ts(packet.get(), {1, 25}, stream->time_base);
+    Check(av_interleaved_write_frame(raw, packet.get()), "packet");
+  }
+  Check(av_write_trailer(raw), "trailer");
+}
+
 int ReadStamp(const cv::Mat& frame) {
   int index = 0;
   for (int bit = 0; bit < kStampBits; ++bit) {

@@ -26,6 +26,10 @@ cv::Mat PanZoomFrame(const cv::Mat& photo, int index, const TestVideoSpec& spec)
 // Writes an H.264 (+ AAC) video at `path` (container from the extension). Throws std::runtime_error on failure.
 void WriteTestVideo(const std::string& path, const cv::Mat& photo, const TestVideoSpec& spec);
 
+// Writes an AVI whose one video stream has an unknown FourCC ("ZZFF") and `frames` packets of filler bytes:
+// a container FFmpeg reads, with a codec no FFmpeg build can decode. Throws std::runtime_error on failure.
+void WriteUndecodableVideo(const std::string& path, int frames = 10);
+
 // The index stamped into a frame's top-left 8x8 blocks (-1 when the stamp is unreadable).
 int ReadStamp(const cv::Mat& frame);
 
