@@ -1,6 +1,6 @@
 # Thin wrapper over CMake presets. Every target installs missing dependencies first (scripts/install-deps is
 # quiet and fast when nothing is missing).
-.PHONY: all build deps demo test test-fast lint asan bench clean
+.PHONY: all build deps demo test test-fast lint asan bench image clean
 
 all: build
 
@@ -30,6 +30,10 @@ asan: deps
 	@[ -f build-asan/build.ninja ] || cmake --preset asan-ubsan >/dev/null
 	cmake --build build-asan
 	ctest --preset asan-ubsan
+
+# The CPU container image (deploy/docker/Dockerfile) built with debootstrap + buildah; prints its name.
+image: deps
+	@scripts/image
 
 bench: build
 	build/bin/facefleet-bench-image --runs 20

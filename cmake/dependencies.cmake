@@ -37,6 +37,9 @@ set_target_properties(onnxruntime::onnxruntime PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${ONNXRUNTIME_INCLUDE_DIR}")
 # Binaries find libonnxruntime.so.1 next to the build tree without LD_LIBRARY_PATH.
 set(CMAKE_BUILD_RPATH "${FACEFLEET_ORT_DIR}/lib")
+# Installed binaries find it in ../lib/facefleet (cmake/install.cmake).
+include(GNUInstallDirs)
+set(CMAKE_INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}/facefleet")
 
 # The job service: SQLite queue, JSON, HTTP server/client (cpp-httplib, as llama.cpp's server uses).
 find_package(SQLite3 REQUIRED)

@@ -29,7 +29,10 @@ FlagSet ServeFlags() {
   flags.Add({"--port", "PORT", "TCP port (0 = any free port, printed on stdout)", "8080"});
   flags.Add({"--http-threads", "N", "connections served at once (each SSE stream holds one)", "64"});
   flags.Add({"--max-upload-bytes", "BYTES", "largest accepted request body (413 above)", std::to_string(512LL << 20)});
-  flags.Add({"--rate-limit", "RPS", "requests per second per API key (0 = unlimited)", "50"});
+  flags.Add({"--rate-limit", "RPS",
+             "requests per second per API key (0 = unlimited); with a redis:// queue the limit is shared by every "
+             "API replica",
+             "50"});
   flags.Add({"--rate-burst", "N", "requests a key may burst above its rate", "100"});
   flags.Add({"--max-active-jobs", "N", "queued + running jobs per API key (429 above)", "16"});
   flags.Add({"--max-event-streams", "N", "open SSE streams at once (503 above)", "32"});
@@ -80,14 +83,16 @@ Result<http::ServerConfig> ReadServerConfig(const FlagSet& flags, const ServiceC
   return config;
 }
 
-// With no API key yet, create one, print it once, and refuse to listen beyond loopback.
+// With no API key yet, create one, print it once, and refuse to listen beyond loopback. CreateFirst decides
+// atomically, so of several replicas starting at once on an empty shared store, one creates (and prints) it.
 Status EnsureKey(http::KeyStore& keys, http::ServerConfig& config) {
   auto active = keys.CountActive();
   if (!active.ok()) return active.status();
   if (*active > 0) return Status::Ok();
-  auto created = keys.Create("default");
+  auto created = keys.CreateFirst("default");
   if (!created.ok()) return created.status();
-  std::printf("facefleet serve: no API key existed; created one (shown once, keep it):\n%s\n", created->key.c_str());
+  if (!created->has_value()) return Status::Ok();  // another process created one meanwhile
+  std::printf("facefleet serve: no API key existed; created one (shown once, keep it):\n%s\n", (*created)->key.c_str());
   if (config.host != "127.0.0.1" && config.host != "localhost" && config.host != "::1") {
     core::LogWarn("no API key existed: listening on 127.0.0.1 instead of " + config.host +
                   " (create keys with 'facefleet keys create', then restart)");
@@ -107,8 +112,10 @@ int Serve(const FlagSet& flags) {
 
   auto backends = OpenBackends(*service_config, signals);
   if (!backends.ok()) return ReportError("serve", backends.status());
-  auto keys = http::KeyStore::Open(service_config->data_dir + "/keys.db", service_config->key_pepper);
+  auto keys = OpenKeyStore(*service_config, &signals);
   if (!keys.ok()) return ReportError("serve", keys.status());
+  auto limiter = OpenRateLimiter(*service_config, server_config->rate_limit, server_config->rate_burst, signals);
+  if (!limiter.ok()) return ReportError("serve", limiter.status());
   if (Status ensured = EnsureKey(**keys, *server_config); !ensured.ok()) return ReportError("serve", ensured);
   auto secret = WebhookSecret(flags, service_config->data_dir);
   if (!secret.ok()) return ReportError("serve", secret.status());
@@ -127,6 +134,7 @@ int Serve(const FlagSet& flags) {
   ctx.queue = backends->queue.get();
   ctx.storage = backends->storage.get();
   ctx.keys = keys->get();
+  ctx.limiter = limiter->get();
   ctx.metrics = &registry;
   ctx.webhooks = &webhooks;
   ctx.notifier = &notifier;

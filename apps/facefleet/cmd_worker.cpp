@@ -1,7 +1,8 @@
 // facefleet worker: runs jobs from a shared queue (another host's `facefleet serve --workers 0` takes them in)
 // and serves only /healthz, /readyz and /metrics. Loads the models once, heartbeats running jobs, stores
 // results, and on SIGTERM stops taking jobs, lets the running ones finish within --drain-timeout and hands the
-// rest back to the queue.
+// rest back to the queue. --max-jobs and --exit-when-idle make it a batch process (a Kubernetes Job started by a
+// KEDA ScaledJob): it exits 0 after its share of jobs, or when the queue has stayed empty for a while.
 #include <csignal>
 #include <cstdio>
 
@@ -24,6 +25,8 @@ FlagSet WorkerFlags() {
   flags.Add({"--port", "PORT", "port for the health and metrics endpoints (0 = any free port)", "9090"});
   flags.Add({"--webhook-secret", "SECRET", "HMAC-SHA256 key for webhook signatures (the API tier's)", ""});
   flags.Add({"--allow-private-webhooks", "", "deliver webhooks to loopback/private addresses", ""});
+  flags.Add({"--max-jobs", "N", "exit 0 after running this many jobs (0 = never; for ScaledJob pods)", "0"});
+  flags.Add({"--exit-when-idle", "SECONDS", "exit 0 after this long without a job (0 = never)", "0"});
   AddServiceFlags(flags);
   AddEngineFlags(flags);
   return flags;
@@ -41,6 +44,8 @@ int Work(const FlagSet& flags) {
   ops.host = flags.Get("--host");
   ops.port = static_cast<int>(c.Take(flags.GetInt("--port", 0, 65535)));
   ops.http_threads = 4;
+  const auto max_jobs = static_cast<int>(c.Take(flags.GetInt("--max-jobs", 0, 1'000'000)));
+  const std::chrono::seconds exit_when_idle(c.Take(flags.GetInt("--exit-when-idle", 0, 7 * 24 * 3600)));
   if (!c.status().ok()) return ReportError("worker", c.status());
   const sigset_t signals = BlockStopSignals();
 
@@ -55,15 +60,18 @@ int Work(const FlagSet& flags) {
   EngineRunner runner(engine_options, config->limits, config->unload_after_idle);
   ServiceMetrics service_metrics(registry, *backends->queue, &webhooks);
   storage::Storage* storage = backends->storage.get();
-  auto pool = MakeWorkerPool(*config, *backends, runner, [&](jobs::JobEvent event, const jobs::JobRecord& job) {
-    service_metrics.Observe(event, job);
-    std::string result_url;
-    if (job.status == jobs::JobStatus::kSucceeded) {
-      auto url = storage->PresignGet(job.result_key, std::chrono::hours(24));
-      result_url = url.ok() && !url->empty() ? *url : "/v1/jobs/" + job.id + "/result";
-    }
-    for (const char* name : http::WebhookEventsFor(event)) http::EmitJobWebhook(&webhooks, job, name, result_url);
-  });
+  auto pool = MakeWorkerPool(
+      *config, *backends, runner,
+      [&](jobs::JobEvent event, const jobs::JobRecord& job) {
+        service_metrics.Observe(event, job);
+        std::string result_url;
+        if (job.status == jobs::JobStatus::kSucceeded) {
+          auto url = storage->PresignGet(job.result_key, std::chrono::hours(24));
+          result_url = url.ok() && !url->empty() ? *url : "/v1/jobs/" + job.id + "/result";
+        }
+        for (const char* name : http::WebhookEventsFor(event)) http::EmitJobWebhook(&webhooks, job, name, result_url);
+      },
+      max_jobs);
   registry.AddCollector([&pool, &service_metrics] {
     const auto stats = pool->stats();
     service_metrics.SetWorkers(stats.workers, stats.busy);
@@ -85,8 +93,18 @@ int Work(const FlagSet& flags) {
   }
   pool->Start();
 
-  const int signal = WaitForStopSignal(signals);
-  core::LogWarn(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": draining");
+  const int signal = WaitForStopSignalOr(
+      signals,
+      [&] {
+        if (pool->Exhausted()) return true;
+        return exit_when_idle.count() > 0 && pool->IdleFor() >= exit_when_idle;
+      },
+      std::chrono::milliseconds(200));
+  if (signal == 0) {
+    core::LogInfo(pool->Exhausted() ? "ran --max-jobs jobs: exiting" : "idle for --exit-when-idle: exiting");
+  } else {
+    core::LogWarn(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": draining");
+  }
   server.BeginDrain();
   if (!pool->Drain(config->drain_timeout)) core::LogWarn("drain timeout: unfinished jobs handed back to the queue");
   (void)webhooks.Drain(std::chrono::seconds(5));

@@ -18,6 +18,8 @@ int RunServe(const std::vector<std::string>& args);
 int RunWorker(const std::vector<std::string>& args);
 // facefleet keys create|list|revoke (cmd_keys.cpp).
 int RunKeys(const std::vector<std::string>& args);
+// facefleet health: exit 0 when a running server answers /healthz (the image's HEALTHCHECK; cmd_health.cpp).
+int RunHealth(const std::vector<std::string>& args);
 
 // Prints `status` as one line on stderr ("facefleet <command>: error: <code>: <message>") and returns its
 // exit code.

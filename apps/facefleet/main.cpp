@@ -1,5 +1,5 @@
-// facefleet: one binary, several subcommands (swap today; serve, worker, models, keys and bench arrive with
-// their issues). Thin by design: all behaviour lives in libfacefleet.
+// facefleet: one binary, several subcommands (swap, models, serve, worker, keys, health). Thin by design: all
+// behaviour lives in libfacefleet.
 #include <array>
 #include <cstdio>
 #include <string>
@@ -18,12 +18,14 @@ struct Command {
   int (*run)(const std::vector<std::string>& args);
 };
 
-constexpr std::array<Command, 5> kCommands = {{
+constexpr std::array<Command, 6> kCommands = {{
     {"swap", "put the face from --source into --target and write --output", facefleet::apps::RunSwap},
     {"models", "list, download (pull) and verify model files", facefleet::apps::RunModels},
     {"serve", "run the job service: REST API, web page, queue, workers, metrics", facefleet::apps::RunServe},
     {"worker", "run jobs from a shared queue (scale-out); serves health and metrics", facefleet::apps::RunWorker},
     {"keys", "create, list and revoke API keys for serve", facefleet::apps::RunKeys},
+    {"health", "exit 0 when a running serve/worker answers /healthz (container health checks)",
+     facefleet::apps::RunHealth},
 }};
 
 void PrintUsage(std::FILE* out) {

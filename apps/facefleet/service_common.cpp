@@ -147,11 +147,52 @@ Result<Backends> OpenBackends(const ServiceConfig& config, const sigset_t& signa
   return backends;
 }
 
+namespace {
+
+bool IsRedis(const std::string& queue_url) { return queue_url.rfind("redis://", 0) == 0; }
+
+}  // namespace
+
+Result<std::unique_ptr<http::KeyStore>> OpenKeyStore(const ServiceConfig& config, const sigset_t* signals) {
+  if (!IsRedis(config.queue_url)) return http::OpenSqliteKeyStore(config.data_dir + "/keys.db", config.key_pepper);
+  auto queue = jobs::ParseRedisUrl(config.queue_url);
+  if (!queue.ok()) return Status(queue.status().code(), "--queue: " + queue.status().message());
+  http::RedisKeyStoreOptions options;
+  options.connection = static_cast<const redis::ConnectionOptions&>(*queue);
+  options.prefix = queue->prefix;
+  options.pepper = config.key_pepper;
+  const auto open = [&] { return http::OpenRedisKeyStore(options); };
+  if (signals == nullptr) return open();
+  return OpenWithRetry<std::unique_ptr<http::KeyStore>>("Redis (API keys) at " + redis::Describe(options.connection),
+                                                        config.connect_patience, *signals, open);
+}
+
+Result<std::unique_ptr<http::RateLimiter>> OpenRateLimiter(const ServiceConfig& config, double rate, double burst,
+                                                           const sigset_t& signals) {
+  if (!IsRedis(config.queue_url) || rate <= 0) {
+    return std::unique_ptr<http::RateLimiter>(std::make_unique<http::LocalRateLimiter>(rate, burst));
+  }
+  auto queue = jobs::ParseRedisUrl(config.queue_url);
+  if (!queue.ok()) return Status(queue.status().code(), "--queue: " + queue.status().message());
+  http::RedisRateLimiterOptions options;
+  options.connection = static_cast<const redis::ConnectionOptions&>(*queue);
+  // Every request waits for its check: an unresponsive Redis may hold it this long before it is let through.
+  options.connection.connect_timeout = std::chrono::milliseconds(500);
+  options.connection.command_timeout = std::chrono::milliseconds(500);
+  options.prefix = queue->prefix;
+  options.rate = rate;
+  options.burst = burst;
+  return OpenWithRetry<std::unique_ptr<http::RateLimiter>>(
+      "Redis (rate limits) at " + redis::Describe(options.connection), config.connect_patience, signals,
+      [&] { return http::OpenRedisRateLimiter(options); });
+}
+
 std::unique_ptr<jobs::WorkerPool> MakeWorkerPool(const ServiceConfig& config, Backends& backends,
-                                                 jobs::JobRunner& runner, jobs::JobListener listener) {
+                                                 jobs::JobRunner& runner, jobs::JobListener listener, int max_jobs) {
   if (config.workers == 0) return nullptr;
   jobs::WorkerPoolOptions options;
   options.workers = config.workers;
+  options.max_jobs = max_jobs;
   // Unique per process incarnation: a restarted process never mistakes its predecessor's leases for its own.
   char host[256] = {};
   ::gethostname(host, sizeof(host) - 1);
@@ -282,6 +323,14 @@ int WaitForStopSignal(const sigset_t& signals) {
   while (sigwait(&signals, &signal) != 0) {
   }
   return signal;
+}
+
+int WaitForStopSignalOr(const sigset_t& signals, const std::function<bool()>& done, std::chrono::milliseconds poll) {
+  const timespec wait{static_cast<time_t>(poll.count() / 1000), static_cast<long>(poll.count() % 1000) * 1'000'000};
+  while (!done()) {
+    if (const int signal = sigtimedwait(&signals, nullptr, &wait); signal > 0) return signal;
+  }
+  return 0;
 }
 
 }  // namespace facefleet::apps

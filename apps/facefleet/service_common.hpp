@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +13,8 @@
 
 #include "common/flags.hpp"
 #include "engine_runner.hpp"
+#include "http/auth.hpp"
+#include "http/rate_limit.hpp"
 #include "http/webhook.hpp"
 #include "jobs/job_queue.hpp"
 #include "jobs/worker_pool.hpp"
@@ -49,8 +52,20 @@ struct Backends {
 // retried for config.connect_patience; a stop signal from `signals` (blocked by BlockStopSignals) ends the wait.
 Result<Backends> OpenBackends(const ServiceConfig& config, const sigset_t& signals);
 
+// The API key store: in Redis when the queue is redis:// (every API replica of a fleet sees the same keys; the
+// same server, credentials and key prefix as the queue), else DATA_DIR/keys.db. With `signals`, an unreachable
+// Redis is retried for config.connect_patience as OpenBackends does; without, it fails at once (kUnavailable).
+Result<std::unique_ptr<http::KeyStore>> OpenKeyStore(const ServiceConfig& config, const sigset_t* signals);
+
+// Per-key rate limits (`rate` requests per second up to `burst`; rate <= 0 = none): shared through Redis when
+// the queue is redis://, so the limit holds for the whole API tier however many replicas run, else in this
+// process. The Redis limiter lets requests through while Redis is unreachable (see http/rate_limit.hpp).
+Result<std::unique_ptr<http::RateLimiter>> OpenRateLimiter(const ServiceConfig& config, double rate, double burst,
+                                                           const sigset_t& signals);
+
+// The pool for config.workers threads (nullptr when 0); max_jobs > 0 caps the jobs it leases in all (worker).
 std::unique_ptr<jobs::WorkerPool> MakeWorkerPool(const ServiceConfig& config, Backends& backends,
-                                                 jobs::JobRunner& runner, jobs::JobListener listener);
+                                                 jobs::JobRunner& runner, jobs::JobListener listener, int max_jobs = 0);
 
 // Job metrics: counts by status and queue depth (read from the queue at scrape time), queue wait and run
 // duration histograms, finished jobs, frames, webhook deliveries. Observe() is called on pool threads.
@@ -90,5 +105,7 @@ class Sweeper {
 sigset_t BlockStopSignals();
 // Waits for SIGTERM or SIGINT; returns the signal number.
 int WaitForStopSignal(const sigset_t& signals);
+// Like WaitForStopSignal, but also returns 0 as soon as `done()` is true (checked every `poll`).
+int WaitForStopSignalOr(const sigset_t& signals, const std::function<bool()>& done, std::chrono::milliseconds poll);
 
 }  // namespace facefleet::apps

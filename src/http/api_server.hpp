@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "http/auth.hpp"
+#include "http/rate_limit.hpp"
 #include "jobs/job_queue.hpp"
 #include "jobs/worker_pool.hpp"
 #include "metrics/metrics.hpp"
@@ -80,6 +81,9 @@ struct ServiceContext {
   jobs::JobQueue* queue = nullptr;
   storage::Storage* storage = nullptr;
   KeyStore* keys = nullptr;
+  // Per-key rate limits; null = a LocalRateLimiter the server builds from ServerConfig's rate_limit and
+  // rate_burst. The embedding command passes a shared (Redis) one when it runs several API replicas.
+  RateLimiter* limiter = nullptr;
   metrics::Registry* metrics = nullptr;
   WebhookSender* webhooks = nullptr;  // null = webhooks refused at submission
   ChangeNotifier* notifier = nullptr;

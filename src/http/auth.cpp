@@ -1,15 +1,14 @@
+// KeyStore's store-independent part: key format, hashing, the verified-key cache; BearerToken. The stores are
+// key_store_sqlite.cpp and key_store_redis.cpp.
 #include "http/auth.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cmath>
-#include <functional>
+#include <cctype>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 
 namespace facefleet::http {
 namespace {
@@ -33,67 +32,12 @@ Result<std::string> RandomBase32(std::size_t length) {
   return out;
 }
 
-// Statement helper: prepares, binds text values in order, finalizes on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql, const std::vector<std::string>& args) : db_(db) {
-    ok_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK;
-    for (std::size_t i = 0; ok_ && i < args.size(); ++i) {
-      ok_ = sqlite3_bind_text(stmt_, static_cast<int>(i + 1), args[i].c_str(), static_cast<int>(args[i].size()),
-                              SQLITE_TRANSIENT) == SQLITE_OK;
-    }
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return ok_ ? sqlite3_step(stmt_) : SQLITE_ERROR; }
-  std::string Text(int col) const {
-    const auto* text = sqlite3_column_text(stmt_, col);
-    return text != nullptr ? reinterpret_cast<const char*>(text) : "";
-  }
-  std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  Status Error(const std::string& what) const { return {ErrorCode::kUnavailable, what + ": " + sqlite3_errmsg(db_)}; }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool ok_ = false;
-};
+Status IdTaken(const std::string& id) { return {ErrorCode::kConflict, "an API key with id " + id + " exists"}; }
 
 }  // namespace
 
-Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, std::string pepper,
-                                                 std::chrono::milliseconds cache_ttl) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
-    std::string message = path + ": cannot open key database: " + (db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
-    return Status(ErrorCode::kOutputFailed, message);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  const int rc =
-      sqlite3_exec(db,
-                   "PRAGMA journal_mode=WAL;"
-                   "CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-                   " hash TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER NOT NULL DEFAULT 0)",
-                   nullptr, nullptr, &error);
-  if (rc != SQLITE_OK) {
-    std::string message = path + ": cannot initialise key database: " + (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-    return Status(ErrorCode::kOutputFailed, message);
-  }
-  return std::unique_ptr<KeyStore>(new KeyStore(db, std::move(pepper), cache_ttl));
-}
-
-KeyStore::KeyStore(sqlite3* db, std::string pepper, std::chrono::milliseconds cache_ttl)
-    : db_(db), pepper_(std::move(pepper)), cache_ttl_(cache_ttl) {}
-
-KeyStore::~KeyStore() { sqlite3_close(db_); }
+KeyStore::KeyStore(std::string pepper, std::chrono::milliseconds cache_ttl)
+    : pepper_(std::move(pepper)), cache_ttl_(cache_ttl) {}
 
 std::string KeyStore::Hash(const std::string& secret) const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
@@ -109,48 +53,50 @@ std::string KeyStore::Hash(const std::string& secret) const {
   return hex;
 }
 
-Result<CreatedKey> KeyStore::Create(const std::string& name) {
+Result<CreatedKey> KeyStore::NewKey(const std::string& name, StoredKey& stored) const {
   auto id = RandomBase32(kIdLength);
   auto secret = RandomBase32(kSecretLength);
   if (!id.ok() || !secret.ok()) return id.ok() ? secret.status() : id.status();
   CreatedKey created;
   created.info = {*id, name, NowMs(), 0};
   created.key = "ff_" + *id + "_" + *secret;
-  std::lock_guard lock(mu_);
-  Statement insert(db_, "INSERT INTO api_keys (id, name, hash, created_ms) VALUES (?, ?, ?, ?)",
-                   {*id, name, Hash(*secret), std::to_string(created.info.created_ms)});
-  if (insert.Step() != SQLITE_DONE) return insert.Error("cannot store key");
+  stored = {created.info, Hash(*secret)};
   return created;
 }
 
-Result<std::vector<ApiKeyInfo>> KeyStore::List() {
-  std::lock_guard lock(mu_);
-  Statement select(db_, "SELECT id, name, created_ms, revoked_ms FROM api_keys ORDER BY created_ms, id", {});
-  std::vector<ApiKeyInfo> keys;
-  int rc = 0;
-  while ((rc = select.Step()) == SQLITE_ROW) {
-    keys.push_back({select.Text(0), select.Text(1), select.Int(2), select.Int(3)});
-  }
-  if (rc != SQLITE_DONE) return select.Error("cannot list keys");
-  return keys;
+Result<CreatedKey> KeyStore::Create(const std::string& name) {
+  StoredKey stored;
+  Result<CreatedKey> created = NewKey(name, stored);
+  if (!created.ok()) return created;
+  Result<InsertOutcome> outcome = Insert(stored, false);
+  if (!outcome.ok()) return outcome.status();
+  // 60 random bits: a taken id means a broken random source, not bad luck.
+  if (*outcome != InsertOutcome::kInserted) return IdTaken(stored.info.id);
+  return created;
+}
+
+Result<std::optional<CreatedKey>> KeyStore::CreateFirst(const std::string& name) {
+  StoredKey stored;
+  Result<CreatedKey> created = NewKey(name, stored);
+  if (!created.ok()) return created.status();
+  Result<InsertOutcome> outcome = Insert(stored, true);
+  if (!outcome.ok()) return outcome.status();
+  if (*outcome == InsertOutcome::kActiveKeyExists) return std::optional<CreatedKey>();
+  if (*outcome == InsertOutcome::kIdTaken) return IdTaken(stored.info.id);
+  return std::optional<CreatedKey>(std::move(*created));
 }
 
 Status KeyStore::Revoke(const std::string& id) {
-  std::lock_guard lock(mu_);
-  Statement update(db_, "UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0",
-                   {std::to_string(NowMs()), id});
-  if (update.Step() != SQLITE_DONE) return update.Error("cannot revoke key");
+  Status status = MarkRevoked(id, NowMs());
+  std::lock_guard lock(cache_mu_);
   cache_.erase(id);
-  if (sqlite3_changes(db_) > 0) return Status::Ok();
-  Statement exists(db_, "SELECT 1 FROM api_keys WHERE id = ?", {id});
-  return exists.Step() == SQLITE_ROW ? Status::Ok() : Status(ErrorCode::kNotFound, "no API key with id " + id);
+  return status;
 }
 
-Result<std::int64_t> KeyStore::CountActive() {
-  std::lock_guard lock(mu_);
-  Statement count(db_, "SELECT COUNT(*) FROM api_keys WHERE revoked_ms = 0", {});
-  if (count.Step() != SQLITE_ROW) return count.Error("cannot count keys");
-  return count.Int(0);
+Status KeyStore::Import(const StoredKey& key) {
+  Result<InsertOutcome> outcome = Insert(key, false);
+  if (!outcome.ok()) return outcome.status();
+  return *outcome == InsertOutcome::kInserted ? Status::Ok() : IdTaken(key.info.id);
 }
 
 Result<std::string> KeyStore::Verify(const std::string& key) {
@@ -164,19 +110,21 @@ Result<std::string> KeyStore::Verify(const std::string& key) {
   const auto matches = [&](const std::string& stored) {
     return stored.size() == hash.size() && CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) == 0;
   };
-  std::lock_guard lock(mu_);
   const auto now = std::chrono::steady_clock::now();
-  if (const auto it = cache_.find(id); it != cache_.end() && it->second.expires > now) {
-    if (matches(it->second.hash)) return id;
-    return denied;
+  {
+    std::lock_guard lock(cache_mu_);
+    if (const auto it = cache_.find(id); it != cache_.end() && it->second.expires > now) {
+      if (matches(it->second.hash)) return id;
+      return denied;
+    }
   }
-  Statement select(db_, "SELECT hash FROM api_keys WHERE id = ? AND revoked_ms = 0", {id});
-  const int rc = select.Step();
-  if (rc == SQLITE_DONE) return denied;
-  if (rc != SQLITE_ROW) return select.Error("cannot read key database");
-  const std::string stored = select.Text(0);
-  if (!matches(stored)) return denied;
-  cache_[id] = {stored, now + cache_ttl_};
+  Result<std::optional<std::string>> stored = ActiveHash(id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value() || !matches(**stored)) return denied;
+  if (cache_ttl_.count() > 0) {
+    std::lock_guard lock(cache_mu_);
+    cache_[id] = {std::move(**stored), now + cache_ttl_};
+  }
   return id;
 }
 
@@ -192,25 +140,6 @@ std::string BearerToken(const std::string& authorization) {
   std::string token = authorization.substr(kPrefix.size());
   while (!token.empty() && token.back() == ' ') token.pop_back();
   return token;
-}
-
-RateLimiter::RateLimiter(double rate, double burst) : rate_(rate), burst_(std::max(1.0, burst)), shards_(kShards) {}
-
-double RateLimiter::Acquire(const std::string& key_id) {
-  if (rate_ <= 0) return 0;
-  Shard& shard = shards_[std::hash<std::string>{}(key_id) % kShards];
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(shard.mu);
-  auto [it, inserted] = shard.buckets.try_emplace(key_id, Bucket{burst_, now});
-  Bucket& bucket = it->second;
-  const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
-  bucket.tokens = std::min(burst_, bucket.tokens + elapsed * rate_);
-  bucket.updated = now;
-  if (bucket.tokens >= 1) {
-    bucket.tokens -= 1;
-    return 0;
-  }
-  return (1 - bucket.tokens) / rate_;
 }
 
 }  // namespace facefleet::http

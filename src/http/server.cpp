@@ -95,7 +95,7 @@ std::string RouteLabel(const std::string& method, const std::string& path) {
   return "other";
 }
 
-std::string ApiServer::Impl::Authorize(const httplib::Request& req, httplib::Response& res) {
+std::string ApiServer::Impl::Authorize(const httplib::Request& req, httplib::Response& res) const {
   const std::string token = BearerToken(req.get_header_value("Authorization"));
   if (token.empty()) {
     res.set_header("WWW-Authenticate", "Bearer");
@@ -104,12 +104,17 @@ std::string ApiServer::Impl::Authorize(const httplib::Request& req, httplib::Res
   }
   auto key_id = ctx.keys->Verify(token);
   if (!key_id.ok()) {
-    res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    // A key store that cannot be read (Redis down) answers 503: the key may well be valid.
+    if (key_id.status().code() == ErrorCode::kUnauthenticated) {
+      res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    }
     WriteError(res, key_id.status());
     return "";
   }
-  if (const double wait = limiter.Acquire(*key_id); wait > 0) {
-    res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
+  const RateDecision rate = limiter->Acquire(*key_id);
+  if (rate.unchecked) rate_unchecked->With({}).Increment();
+  if (!rate.allowed()) {
+    res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(rate.retry_after))));
     WriteError(res, {ErrorCode::kRateLimited,
                      "rate limit of " + std::to_string(config.rate_limit) + " requests/s exceeded for this key"});
     return "";
@@ -135,6 +140,10 @@ ApiServer::ApiServer(ServerConfig config, ServiceContext context)
                                           "HTTP request handling time by route", metrics::LatencyBuckets(), {"route"});
   impl_->submitted = &registry.AddCounter("facefleet_jobs_submitted_total", "jobs accepted (202) by kind", {"kind"});
   impl_->uploaded_bytes = &registry.AddCounter("facefleet_upload_bytes_total", "bytes of job inputs received");
+  impl_->rate_unchecked = &registry.AddCounter(
+      "facefleet_rate_limit_unchecked_total",
+      "requests let through without a rate-limit check because the shared limiter (Redis) was unreachable");
+  impl_->rate_unchecked->With({});  // exposed as 0 from the start
 }
 
 ApiServer::~ApiServer() { Stop(); }

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,7 +18,8 @@ struct ApiServer::Impl {
   ServiceContext ctx;
   ApiServer* owner = nullptr;
   httplib::Server server;
-  RateLimiter limiter;
+  std::unique_ptr<RateLimiter> own_limiter;  // when ctx.limiter was null
+  RateLimiter* limiter = nullptr;            // ctx.limiter or own_limiter
   std::atomic<int> event_streams{0};
   int listen_fd = -1;  // set while binding (Start)
 
@@ -26,12 +28,17 @@ struct ApiServer::Impl {
   metrics::Family<metrics::Histogram>* latency = nullptr;
   metrics::Family<metrics::Counter>* submitted = nullptr;
   metrics::Family<metrics::Counter>* uploaded_bytes = nullptr;
+  metrics::Family<metrics::Counter>* rate_unchecked = nullptr;
 
-  Impl(ServerConfig c, ServiceContext x)
-      : config(std::move(c)), ctx(std::move(x)), limiter(config.rate_limit, config.rate_burst) {}
+  Impl(ServerConfig c, ServiceContext x) : config(std::move(c)), ctx(std::move(x)), limiter(ctx.limiter) {
+    if (limiter == nullptr) {
+      own_limiter = std::make_unique<LocalRateLimiter>(config.rate_limit, config.rate_burst);
+      limiter = own_limiter.get();
+    }
+  }
 
   // Authenticates and rate-limits a request. On failure writes the error response and returns "".
-  std::string Authorize(const httplib::Request& req, httplib::Response& res);
+  std::string Authorize(const httplib::Request& req, httplib::Response& res) const;
   // The URL a client fetches the result from: presigned storage URL, else this API's /result route.
   std::string ResultUrl(const jobs::JobRecord& job) const;
 };

@@ -46,7 +46,7 @@
 // net; the sweeper (ListFinishedBefore + Delete) normally removes them first, keeping indexes and counters exact.
 // A hash that expires instead drops out of List and ListFinishedBefore lazily, but stays counted in Stats.
 //
-// Connections: see redis_queue_conn.cpp (pool, reconnect back-off, timeouts).
+// Connections: the shared client, redis/client.hpp (pool, reconnect back-off, timeouts; redis/connection.cpp).
 #include <algorithm>
 #include <charconv>
 #include <thread>
@@ -444,6 +444,14 @@ void WarnAboutPersistence(redis::Pool& pool) {
 
 }  // namespace
 
+Result<RedisQueueOptions> ParseRedisUrl(std::string_view url) {
+  Result<facefleet::redis::ConnectionOptions> connection = facefleet::redis::ParseUrl(url);
+  if (!connection.ok()) return connection.status();
+  RedisQueueOptions options;
+  static_cast<facefleet::redis::ConnectionOptions&>(options) = *connection;
+  return options;
+}
+
 Result<std::unique_ptr<JobQueue>> OpenRedisQueue(const RedisQueueOptions& options) {
   if (options.host.empty()) return Status(ErrorCode::kUsage, "the redis job queue needs a host");
   if (options.port < 1 || options.port > 65535) {
@@ -452,7 +460,7 @@ Result<std::unique_ptr<JobQueue>> OpenRedisQueue(const RedisQueueOptions& option
   if (options.prefix.empty()) {
     return Status(ErrorCode::kUsage, "the redis key prefix must not be empty (it keeps the queue's keys apart)");
   }
-  auto pool = std::make_unique<redis::Pool>(options);
+  auto pool = std::make_unique<redis::Pool>(static_cast<const facefleet::redis::ConnectionOptions&>(options));
   if (Status s = pool->Probe(); !s.ok()) return s;
   if (Status s = CheckVersion(*pool); !s.ok()) return s;
   // The stream and its group exist from the start, so Lease never has to create them.

@@ -16,39 +16,29 @@
 
 #include "facefleet/status.hpp"
 #include "jobs/job_queue.hpp"
+#include "redis/options.hpp"
 
 namespace facefleet::jobs {
 
-struct RedisQueueOptions {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  int db = 0;
-  std::string username;  // ACL user; "" = the default user
-  std::string password;  // "" = no AUTH. Never logged and never part of an error message.
+// The connection (host, port, credentials, timeouts, reconnect back-off; redis/options.hpp) plus the queue's own
+// settings.
+struct RedisQueueOptions : facefleet::redis::ConnectionOptions {
   // Every key starts with this; several queues (or test cases) can share one server with different prefixes.
   // Use a hash tag ("{facefleet}:") to keep all keys in one slot of a Redis Cluster.
   std::string prefix = "facefleet:";
-  std::chrono::milliseconds connect_timeout{2'000};
-  std::chrono::milliseconds command_timeout{5'000};  // per command, on top of a Lease's blocking wait
-  // After a failed connect, calls fail fast with kUnavailable for a back-off that doubles from the minimum up to
-  // the maximum; the first call after it tries to connect again.
-  std::chrono::milliseconds reconnect_backoff_min{50};
-  std::chrono::milliseconds reconnect_backoff_max{1'000};
   // Finished job hashes expire after this (a safety net; the retention sweeper normally deletes them first).
   // 0 = never expire.
   std::chrono::milliseconds finished_ttl{std::chrono::hours(25)};
   std::int64_t dead_letter_max_len = 10'000;  // the dead-letter stream is capped near this length (XADD MAXLEN ~)
-  std::size_t max_idle_connections = 16;      // pooled connections kept open between calls
 };
 
-// "redis://[user[:password]@]host[:port][/db]" (user and password percent-decoded; port 6379 and db 0 by
-// default; IPv6 hosts in brackets). The password may also come from the environment variable
-// FACEFLEET_REDIS_PASSWORD, used when the URL has none (keeps it out of command lines). kUsage when malformed;
-// the message never contains the password.
+// redis::ParseUrl (see redis/options.hpp) with the queue's defaults for everything the URL does not set.
 Result<RedisQueueOptions> ParseRedisUrl(std::string_view url);
 
 // "redis://user:***@host:port/db": where the queue connects, for logs and error messages (password masked).
-std::string DescribeRedis(const RedisQueueOptions& options);
+inline std::string DescribeRedis(const facefleet::redis::ConnectionOptions& options) {
+  return facefleet::redis::Describe(options);
+}
 
 // Connects (kUnavailable when Redis does not answer, kUsage when it rejects the credentials or is too old: Redis
 // 6.2 is the minimum, 7.0 for GroupInfo's lag) and creates the stream and its consumer group if needed.

@@ -377,40 +377,20 @@ constexpr std::array<const char*, static_cast<std::size_t>(Script::kCount)> kBod
 }  // namespace
 
 Scripts::Scripts() {
-  for (std::size_t i = 0; i < kBodies.size(); ++i) text_[i] = std::string(kPrelude) + kBodies[i];
+  scripts_.reserve(kBodies.size());
+  for (const char* body : kBodies) scripts_.emplace_back(std::string(kPrelude) + body);
 }
 
-Status Scripts::Load(Pool& pool) {
-  for (std::size_t i = 0; i < text_.size(); ++i) {
-    Result<Reply> reply = pool.Run({"SCRIPT", "LOAD", text_[i]});
-    if (!reply.ok()) return reply.status();
-    if ((*reply)->type != REDIS_REPLY_STRING) return ErrorReply(**reply, "SCRIPT LOAD");
-    std::lock_guard lock(mutex_);
-    sha_[i] = std::string(Text(**reply));
+Status Scripts::Load(Pool& pool) const {
+  for (const facefleet::redis::Script& script : scripts_) {
+    if (Status s = script.Load(pool); !s.ok()) return s;
   }
   return Status::Ok();
 }
 
-Result<Reply> Scripts::Run(Pool& pool, Script script, const Args& argv) {
-  const auto index = static_cast<std::size_t>(script);
-  Args args;
-  args.reserve(argv.size() + 3);
-  {
-    std::lock_guard lock(mutex_);
-    args.insert(args.end(), {"EVALSHA", sha_[index], "0"});
-  }
-  args.insert(args.end(), argv.begin(), argv.end());
-  Result<Reply> reply = pool.Run(args);
-  if (!reply.ok()) return reply;
-  // The server forgot the script (it restarted, or SCRIPT FLUSH): EVAL sends the text and caches it again.
-  if ((*reply)->type == REDIS_REPLY_ERROR && Text(**reply).substr(0, 8) == "NOSCRIPT") {
-    args[0] = "EVAL";
-    args[1] = text_[index];
-    reply = pool.Run(args);
-    if (!reply.ok()) return reply;
-  }
-  if ((*reply)->type == REDIS_REPLY_ERROR) return ErrorReply(**reply, "script");
-  return reply;
+Result<Reply> Scripts::Run(Pool& pool, Script script, const Args& argv) const {
+  // No KEYS: the scripts build their keys from the prefix (ARGV[1]); see the top of this file.
+  return scripts_[static_cast<std::size_t>(script)].Run(pool, {}, argv);
 }
 
 }  // namespace facefleet::jobs::redis

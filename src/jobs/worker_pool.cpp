@@ -66,13 +66,22 @@ bool IsPermanentJobError(ErrorCode code) {
 
 WorkerPool::WorkerPool(JobQueue& queue, storage::Storage& storage, JobRunner& runner, WorkerPoolOptions options,
                        JobListener listener)
-    : queue_(queue), storage_(storage), runner_(runner), options_(std::move(options)), listener_(std::move(listener)) {
+    : queue_(queue),
+      storage_(storage),
+      runner_(runner),
+      options_(std::move(options)),
+      listener_(std::move(listener)),
+      leases_left_(options_.max_jobs) {
   stats_.workers = options_.workers;
 }
 
 WorkerPool::~WorkerPool() { Drain(std::chrono::milliseconds(0)); }
 
 void WorkerPool::Start() {
+  {
+    std::lock_guard lock(mu_);
+    idle_since_ = std::chrono::steady_clock::now();
+  }
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
   heartbeat_ = std::jthread([this](std::stop_token stop) { HeartbeatLoop(std::move(stop)); });
 }
@@ -93,7 +102,13 @@ void WorkerPool::WorkerLoop(int index) {
       continue;
     }
     reported_not_ready = false;
+    // With max_jobs, a lease attempt first reserves one of the remaining jobs, so threads never overshoot.
+    if (options_.max_jobs > 0 && leases_left_.fetch_sub(1) <= 0) {
+      leases_left_.fetch_add(1);
+      return;
+    }
     auto leased = queue_.Lease({worker_id, options_.lease, options_.lease_wait});
+    if (options_.max_jobs > 0 && !(leased.ok() && leased->has_value())) leases_left_.fetch_add(1);
     if (!leased.ok()) {
       core::Log(core::LogLevel::kWarn, "lease failed: " + leased.status().ToString());
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -116,6 +131,7 @@ void WorkerPool::RunOne(const std::string& worker_id, JobRecord job) {
     std::lock_guard lock(mu_);
     running_[job.id] = running;
     ++stats_.busy;
+    ++started_;
   }
   Notify(JobEvent::kStarted, job);
 
@@ -168,7 +184,7 @@ void WorkerPool::RunOne(const std::string& worker_id, JobRecord job) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
-    --stats_.busy;
+    if (--stats_.busy == 0) idle_since_ = std::chrono::steady_clock::now();
   }
   idle_cv_.notify_all();
 }
@@ -309,6 +325,17 @@ bool WorkerPool::Drain(std::chrono::milliseconds timeout) {
 WorkerPoolStats WorkerPool::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
+}
+
+bool WorkerPool::Exhausted() const {
+  std::lock_guard lock(mu_);
+  return options_.max_jobs > 0 && started_ >= options_.max_jobs && stats_.busy == 0;
+}
+
+std::chrono::milliseconds WorkerPool::IdleFor() const {
+  std::lock_guard lock(mu_);
+  if (stats_.busy > 0) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - idle_since_);
 }
 
 }  // namespace facefleet::jobs

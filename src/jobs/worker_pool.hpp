@@ -65,6 +65,9 @@ struct WorkerPoolOptions {
   std::chrono::milliseconds retry_backoff{2'000};  // doubled per attempt
   std::chrono::milliseconds lease_wait{1'000};     // how long one Lease call blocks
   std::string scratch_dir;                         // per-job working files (inputs from remote storage, outputs)
+  // 0 = no limit. Otherwise the pool leases at most this many jobs in all (a Kubernetes Job / KEDA ScaledJob pod
+  // runs its share and exits); Exhausted() tells the owner when they are done.
+  int max_jobs = 0;
 };
 
 struct WorkerPoolStats {
@@ -95,6 +98,11 @@ class WorkerPool {
 
   WorkerPoolStats stats() const;
 
+  // True once max_jobs jobs were leased and all of them finished (never when max_jobs is 0).
+  bool Exhausted() const;
+  // How long no job has been running (0 while one runs); counted from Start() or the last job's end.
+  std::chrono::milliseconds IdleFor() const;
+
  private:
   struct Running;
   void WorkerLoop(int index);
@@ -111,13 +119,16 @@ class WorkerPool {
   JobListener listener_;
 
   std::atomic<bool> accepting_{true};
+  std::atomic<int> leases_left_;  // max_jobs minus leases taken or being attempted; unused when max_jobs is 0
   std::vector<std::jthread> threads_;
   std::jthread heartbeat_;
 
-  mutable std::mutex mu_;  // guards running_ (jobs in flight, for heartbeats and Cancel) and stats_
+  mutable std::mutex mu_;  // guards running_ (jobs in flight, for heartbeats and Cancel), stats_, started_, idle_since_
   std::condition_variable idle_cv_;
   std::map<std::string, std::shared_ptr<Running>> running_;
   WorkerPoolStats stats_;
+  int started_ = 0;  // jobs leased so far
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
 
 // The error codes that are the job's own fault: retrying cannot help.

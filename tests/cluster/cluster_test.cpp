@@ -531,7 +531,10 @@ TEST_F(Cluster, AWrongBucketIsNamedAndNotRetriedForever) {
   const std::string missing = "no-such-bucket";
   CliProcess* wrong_api = StartApi("api-wrong", StorageUrl(missing), {});
   ASSERT_NE(wrong_api, nullptr);
-  Api wrong_client(wrong_api->port(), wrong_api->GeneratedKey());
+  // The API keys live in Redis: the second API process below finds this one and creates none.
+  const std::string key = wrong_api->GeneratedKey();
+  ASSERT_FALSE(key.empty()) << wrong_api->Stdout();
+  Api wrong_client(wrong_api->port(), key);
   const Api::Reply refused = wrong_client.Submit(grace_, astronaut_);
   EXPECT_GE(refused.status, 500) << refused.raw << refused.transport_error;
   EXPECT_NE(refused.raw.find("'" + missing + "'"), std::string::npos) << refused.raw;
@@ -543,7 +546,7 @@ TEST_F(Cluster, AWrongBucketIsNamedAndNotRetriedForever) {
   ASSERT_NE(api, nullptr);
   CliProcess* worker = StartWorker("w-wrong", StorageUrl(missing), "w-wrong");
   ASSERT_NE(worker, nullptr);
-  Api client(api->port(), api->GeneratedKey());
+  Api client(api->port(), key);
   const Api::Reply submitted = client.Submit(grace_, astronaut_);
   ASSERT_EQ(submitted.status, 202) << submitted.raw << submitted.transport_error;
   const std::string id = submitted.body.value("id", "");
@@ -558,6 +561,49 @@ TEST_F(Cluster, AWrongBucketIsNamedAndNotRetriedForever) {
   EXPECT_EQ(job.value("status", ""), "failed") << job.dump();
   EXPECT_EQ(job.value("attempts", 0), 2) << job.dump();
   std::printf("cluster: wrong bucket: %s\n", job["error"].dump().c_str());
+}
+
+// Two API replicas on one Redis: API keys and rate limits belong to the fleet, not to a replica. Only the first
+// replica creates a key; a key made with `facefleet keys --queue redis://...` works on both and its revocation
+// reaches both; a burst spent through one replica is spent for the other.
+TEST_F(Cluster, ApiReplicasShareKeysAndRateLimits) {
+  const std::vector<std::string> limits = {"--rate-limit", "0.01", "--rate-burst", "4"};
+  CliProcess* first = StartApi("api-1", StorageUrl(), limits);
+  ASSERT_NE(first, nullptr);
+  CliProcess* second = StartApi("api-2", StorageUrl(), limits);
+  ASSERT_NE(second, nullptr);
+  const std::string generated = first->GeneratedKey();
+  ASSERT_FALSE(generated.empty()) << first->Stdout();
+  EXPECT_EQ(second->GeneratedKey(), "") << "the second replica must find the first one's key";
+  EXPECT_EQ(Api(second->port(), generated).Get("/v1/jobs").status, 200);
+
+  const testing::CliResult created =
+      testing::RunCli({"keys", "create", "--queue", QueueUrl(), "--data-dir", dir_.File("cli"), "--name", "shared"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  ASSERT_GT(created.out.size(), 16U) << created.out;
+  const std::string key = created.out.substr(0, created.out.find('\n'));
+  const std::string id = key.substr(3, 12);
+  Api one(first->port(), key);
+  Api two(second->port(), key);
+  std::vector<int> statuses;
+  for (int i = 0; i < 3; ++i) {
+    statuses.push_back(one.Get("/v1/jobs").status);
+    statuses.push_back(two.Get("/v1/jobs").status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 200, 429, 429})) << "a burst of 4 for the whole API tier";
+  EXPECT_EQ(Api(second->port(), generated).Get("/v1/jobs").status, 200) << "buckets are per key";
+
+  const testing::CliResult revoked =
+      testing::RunCli({"keys", "revoke", "--queue", QueueUrl(), "--data-dir", dir_.File("cli"), "--id", id});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  // Each replica caches a verified key for up to 5 s.
+  EXPECT_TRUE(
+      WaitUntil([&] { return one.Get("/v1/jobs").status == 401 && two.Get("/v1/jobs").status == 401; }, 10s, 200ms));
+  const testing::CliResult listed =
+      testing::RunCli({"keys", "list", "--queue", QueueUrl(), "--data-dir", dir_.File("cli")});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(std::regex_search(listed.out, std::regex(id + " +shared .*revoked"))) << listed.out;
+  EXPECT_TRUE(std::regex_search(listed.out, std::regex("default .*active"))) << listed.out;
 }
 
 }  // namespace

@@ -424,6 +424,18 @@ function checkPolicy(objects, secretExample) {
     if ((s.rollout?.strategy ?? s.rolloutStrategy ?? 'default') !== 'gradual') {
       problems.push(`${id(sj)}: rollout.strategy must be gradual (default terminates running Jobs on update)`);
     }
+    // A Job pod must end on its own after its job (`worker --max-jobs`), or it holds its GPU until a deadline;
+    // a deadline shorter than the job timeout would kill a running job.
+    const template = s.jobTargetRef?.template;
+    const worker = (template?.spec?.containers || []).find((c) => c.args?.[0] === 'worker');
+    if (worker && !worker.args.includes('--max-jobs')) {
+      problems.push(`${id(sj)}: the worker needs --max-jobs so each Job pod exits after its jobs`);
+    }
+    const deadline = s.jobTargetRef?.activeDeadlineSeconds;
+    const timeout = Number(containerSettings(worker || {}, ctx.configMaps).FACEFLEET_JOB_TIMEOUT ?? 3600);
+    if (deadline !== undefined && !(deadline > timeout)) {
+      problems.push(`${id(sj)}: activeDeadlineSeconds ${deadline} <= FACEFLEET_JOB_TIMEOUT ${timeout} (kills running jobs)`);
+    }
     checkRedisStreamsTrigger(sj, s.triggers, ctx, problems);
   }
   const kedaTargets = new Set(scaledObjects.map((so) => `${so.spec?.scaleTargetRef?.kind ?? 'Deployment'}/${so.spec?.scaleTargetRef?.name}`));

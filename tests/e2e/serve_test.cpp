@@ -623,5 +623,36 @@ TEST_F(ServeTest, SigtermWhileWaitingForTheQueueStopsPromptly) {
   EXPECT_TRUE(status.has_value()) << "still running 5 s after SIGTERM:\n" << server.Stderr();
 }
 
+// `facefleet worker --max-jobs 1` (a KEDA ScaledJob pod) runs exactly one job and exits 0, leaving the rest queued;
+// `--exit-when-idle` ends a worker that finds nothing to do. Both share the API server's SQLite queue and storage.
+TEST_F(ServeTest, BatchWorkerRunsItsShareAndExits) {
+  ServeProcess* api_tier = ServeFirst({"--workers", "0"}, "api.log");
+  ASSERT_NE(api_tier, nullptr);
+  Api api(api_tier->port(), key_);
+  const std::vector<std::string> ids = {api.SubmitOk(grace_, astronaut_), api.SubmitOk(grace_, astronaut_)};
+  ASSERT_FALSE(ids[0].empty());
+  ASSERT_FALSE(ids[1].empty());
+
+  const std::vector<std::string> worker = {"worker", "--data-dir", data_, "--port", "0", "--log-level", "info"};
+  std::vector<std::string> one_job = worker;
+  one_job.insert(one_job.end(), {"--max-jobs", "1"});
+  const CliResult first = RunCli(one_job, 120s);
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("ran --max-jobs jobs: exiting"), std::string::npos) << first.err;
+  auto statuses = api.Statuses();
+  EXPECT_EQ(CountStatus(statuses, "succeeded"), 1U);
+  EXPECT_EQ(CountStatus(statuses, "queued"), 1U);
+
+  // The second worker takes the remaining job, then finds the queue empty and leaves after 1 s idle.
+  std::vector<std::string> until_idle = worker;
+  until_idle.insert(until_idle.end(), {"--exit-when-idle", "1"});
+  const CliResult second = RunCli(until_idle, 120s);
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("idle for --exit-when-idle: exiting"), std::string::npos) << second.err;
+  statuses = api.Statuses();
+  EXPECT_EQ(CountStatus(statuses, "succeeded"), 2U);
+  EXPECT_EQ(Stop(*api_tier, SIGTERM, 30s), 0);
+}
+
 }  // namespace
 }  // namespace facefleet

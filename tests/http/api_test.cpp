@@ -1,6 +1,7 @@
 // HTTP API contract: submission, results, ownership, listing, idempotency, quotas, cancel/delete, SSE, probes
 // and metrics — against an in-process `facefleet serve` wiring with a fake job runner (api_test_fixture.hpp).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -235,6 +236,33 @@ TEST_F(ApiTest, RequestRateLimitAnswers429WithRetryAfter) {
   ASSERT_TRUE(limited);
   EXPECT_GE(std::atoi(limited->get_header_value("Retry-After").c_str()), 1);
   EXPECT_EQ(Code(Get(svc().key_b(), "/v1/jobs")), 200);  // buckets are per key
+}
+
+// The server asks the limiter it is given (serve passes the Redis one): its wait becomes Retry-After, and a
+// decision taken without a check (Redis unreachable: fail open) lets the request through and is counted.
+TEST_F(ApiTest, AGivenLimiterDecidesAndUncheckedRequestsAreCounted) {
+  class Scripted final : public RateLimiter {
+   public:
+    RateDecision Acquire(const std::string& /*key_id*/) override {
+      return calls_++ == 0 ? RateDecision{.retry_after = 2.5} : RateDecision{.retry_after = 0, .unchecked = true};
+    }
+
+   private:
+    std::atomic<int> calls_{0};
+  };
+  static Scripted limiter;  // outlives the service (destroyed in TearDown)
+  ServiceOptions options;
+  options.limiter = &limiter;
+  Start(options);
+  const auto limited = Get(svc().key_a(), "/v1/jobs");
+  ExpectError(limited, 429, "rate_limited", "rate limit");
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->get_header_value("Retry-After"), "3");
+  EXPECT_EQ(Code(Get(svc().key_a(), "/v1/jobs")), 200);
+  EXPECT_EQ(Code(Get(svc().key_b(), "/v1/jobs")), 200);
+  const auto metrics = Get("", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nfacefleet_rate_limit_unchecked_total 2\n"), std::string::npos) << metrics->body;
 }
 
 TEST_F(ApiTest, ActiveJobQuotaAnswers429) {

@@ -161,7 +161,7 @@ Service::Service(const std::string& dir, ServiceOptions options) {
   files.root = dir + "/objects";
   files.sync = false;
   storage_ = Take(storage::OpenFileStorage(files), "storage");
-  keys_ = Take(KeyStore::Open(dir + "/keys.db", "api-test-pepper", milliseconds(0)), "keys");
+  keys_ = Take(OpenSqliteKeyStore(dir + "/keys.db", "api-test-pepper", milliseconds(0)), "keys");
   const CreatedKey a = Take(keys_->Create("A"), "key A");
   key_a_ = a.key;
   key_a_id_ = a.info.id;
@@ -180,6 +180,7 @@ Service::Service(const std::string& dir, ServiceOptions options) {
   ctx.queue = queue_.get();
   ctx.storage = storage_.get();
   ctx.keys = keys_.get();
+  ctx.limiter = options.limiter;
   ctx.metrics = &registry_;
   ctx.webhooks = webhooks_.get();
   ctx.notifier = &notifier_;

@@ -108,6 +108,7 @@ struct ServiceOptions {
   ServerConfig server = TestServerConfig();
   int workers = 1;
   bool allow_private_webhooks = true;  // both the server's URL check and the sender
+  RateLimiter* limiter = nullptr;      // null = the server's own limiter from server.rate_limit; must outlive it
 };
 
 // Everything `facefleet serve` wires, in one object, started on construction (throws when it cannot start).

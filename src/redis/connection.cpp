@@ -1,5 +1,5 @@
-// Redis connections for the job queue: the hiredis context wrapper, the pool with its reconnect back-off, the
-// mapping of Redis errors to Status, and the redis:// URL.
+// Redis connections (redis/client.hpp): the hiredis context wrapper, the pool with its reconnect back-off and the
+// mapping of Redis errors to Status.
 //
 // Why a pool: hiredis contexts are not thread-safe and a Lease may block on its connection for seconds, so every
 // call borrows a context of its own. An idle context is checked (non-blocking poll) before reuse: a server that
@@ -7,17 +7,14 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstdlib>
-#include <optional>
+#include <array>
 #include <utility>
 
 #include <sys/time.h>
 
-#include "jobs/redis_queue_internal.hpp"
+#include "redis/client.hpp"
 
-namespace facefleet::jobs {
-namespace redis {
+namespace facefleet::redis {
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
   const auto count = std::max<std::chrono::milliseconds::rep>(ms.count(), 1);
@@ -48,7 +45,7 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  static Result<std::unique_ptr<Connection>> Open(const RedisQueueOptions& options, const std::string& where);
+  static Result<std::unique_ptr<Connection>> Open(const ConnectionOptions& options, const std::string& where);
 
   // Sends one command and waits up to `timeout` for its reply.
   Result<Reply> Command(const Args& args, std::chrono::milliseconds timeout);
@@ -94,7 +91,7 @@ Result<Reply> Connection::Command(const Args& args, std::chrono::milliseconds ti
   return Status(ErrorCode::kUnavailable, where_ + ": " + (args.empty() ? "" : args[0]) + " failed: " + cause);
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const RedisQueueOptions& options, const std::string& where) {
+Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& options, const std::string& where) {
   redisContext* ctx = redisConnectWithTimeout(options.host.c_str(), options.port, ToTimeval(options.connect_timeout));
   if (ctx == nullptr) return Status(ErrorCode::kUnavailable, "cannot connect to " + where + ": out of memory");
   auto conn = std::make_unique<Connection>(ctx, where);
@@ -126,7 +123,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const RedisQueueOptions& op
   return conn;
 }
 
-Pool::Pool(RedisQueueOptions options) : options_(std::move(options)), where_(DescribeRedis(options_)) {}
+Pool::Pool(const ConnectionOptions& options) : options_(options), where_(Describe(options_)) {}
 
 Pool::~Pool() = default;
 
@@ -154,7 +151,7 @@ Result<std::unique_ptr<Connection>> Pool::Acquire() {
         backoff_.count() == 0 ? options_.reconnect_backoff_min : std::min(backoff_ * 2, options_.reconnect_backoff_max);
     retry_after_ = std::chrono::steady_clock::now() + backoff_;
     last_error_ = conn.status().message();
-    // Whatever the cause (down, credentials changed), the queue is unusable until Redis answers again.
+    // Whatever the cause (down, credentials changed), the server is unusable until Redis answers again.
     return Status(ErrorCode::kUnavailable, last_error_);
   }
   backoff_ = std::chrono::milliseconds(0);
@@ -177,124 +174,4 @@ Result<Reply> Pool::Run(const Args& args, std::chrono::milliseconds block) {
 
 Status Pool::Probe() { return Connection::Open(options_, where_).status(); }
 
-namespace {
-
-// Decodes %XX escapes (user names and passwords with reserved characters must be percent-encoded in a URL).
-Result<std::string> PercentDecode(std::string_view in, std::string_view what) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    unsigned value = 0;
-    const char* begin = in.data() + i + 1;
-    if (i + 2 >= in.size() || std::from_chars(begin, begin + 2, value, 16).ptr != begin + 2) {
-      return Status(ErrorCode::kUsage, "redis URL: malformed percent-encoding in the " + std::string(what));
-    }
-    out += static_cast<char>(value);
-    i += 2;
-  }
-  return out;
-}
-
-Result<int> ParseNumber(std::string_view text, int low, int high, std::string_view what) {
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < low || value > high) {
-    // The text is not echoed: in a mistyped URL it may be a password.
-    return Status(ErrorCode::kUsage, "redis URL: " + std::string(what) + " must be a number from " +
-                                         std::to_string(low) + " to " + std::to_string(high));
-  }
-  return value;
-}
-
-// "host[:port]" or "[v6][:port]" into `options`.
-Status ParseHostPort(std::string_view text, RedisQueueOptions& options) {
-  std::string_view host = text;
-  std::optional<std::string_view> port;
-  if (!text.empty() && text.front() == '[') {
-    const std::size_t close = text.find(']');
-    if (close == std::string_view::npos) return {ErrorCode::kUsage, "redis URL: unterminated IPv6 address '['"};
-    host = text.substr(1, close - 1);
-    const std::string_view rest = text.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return {ErrorCode::kUsage, "redis URL: expected ':port' after ']'"};
-    if (!rest.empty()) port = rest.substr(1);
-  } else if (const std::size_t colon = text.find(':'); colon != std::string_view::npos) {
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) return {ErrorCode::kUsage, "redis URL: the host is missing (redis://host:port/db)"};
-  options.host = std::string(host);
-  if (port) {
-    Result<int> number = ParseNumber(*port, 1, 65535, "the port");
-    if (!number.ok()) return number.status();
-    options.port = *number;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-}  // namespace redis
-
-std::string DescribeRedis(const RedisQueueOptions& options) {
-  std::string out = "redis://";
-  if (!options.username.empty() || !options.password.empty()) {
-    out += options.username + (options.password.empty() ? "" : ":***") + "@";
-  }
-  const bool v6 = options.host.find(':') != std::string::npos;
-  out += (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port) + "/" +
-         std::to_string(options.db);
-  return out;
-}
-
-Result<RedisQueueOptions> ParseRedisUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, 9) == "rediss://") {
-    return Status(ErrorCode::kUsage,
-                  "redis URL: TLS (rediss://) is not supported by this build (hiredis 0.14 has no TLS); reach Redis "
-                  "over a private network or a local TLS tunnel and use redis://");
-  }
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    // Only the scheme is echoed: the rest may hold a password.
-    return Status(ErrorCode::kUsage, "redis URL must look like redis://[user:password@]host:port/db, got scheme '" +
-                                         std::string(url.substr(0, std::min(url.find(':'), std::size_t{16}))) + "'");
-  }
-  std::string_view rest = url.substr(kScheme.size());
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return Status(ErrorCode::kUsage, "redis URL: query parameters and fragments are not supported");
-  }
-  const std::size_t slash = rest.find('/');
-  const std::string_view authority = rest.substr(0, slash);
-  const std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-  RedisQueueOptions options;
-  // The last '@' ends the user info, so an unencoded '@' in a password still parses.
-  const std::size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    const std::string_view info = authority.substr(0, at);
-    const std::size_t colon = info.find(':');
-    Result<std::string> user = redis::PercentDecode(info.substr(0, colon), "user name");
-    if (!user.ok()) return user.status();
-    options.username = std::move(*user);
-    if (colon != std::string_view::npos) {
-      Result<std::string> password = redis::PercentDecode(info.substr(colon + 1), "password");
-      if (!password.ok()) return password.status();
-      options.password = std::move(*password);
-    }
-  }
-  if (Status s = redis::ParseHostPort(authority.substr(at == std::string_view::npos ? 0 : at + 1), options); !s.ok()) {
-    return s;
-  }
-  if (!path.empty()) {
-    Result<int> db = redis::ParseNumber(path, 0, 1'000'000, "the database index");
-    if (!db.ok()) return db.status();
-    options.db = *db;
-  }
-  if (options.password.empty()) {
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): read at start-up; nothing in facefleet modifies the environment
-    if (const char* env = std::getenv("FACEFLEET_REDIS_PASSWORD"); env != nullptr) options.password = env;
-  }
-  return options;
-}
-
-}  // namespace facefleet::jobs
+}  // namespace facefleet::redis
