@@ -10,6 +10,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "core/hex.hpp"
+
 namespace facefleet::http {
 namespace {
 
@@ -44,13 +46,7 @@ std::string KeyStore::Hash(const std::string& secret) const {
   unsigned int length = 0;
   HMAC(EVP_sha256(), pepper_.data(), static_cast<int>(pepper_.size()),
        reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest.data(), &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4U];
-    hex += kHex[digest[i] & 15U];
-  }
-  return hex;
+  return core::HexLower(digest.data(), length);
 }
 
 Result<CreatedKey> KeyStore::NewKey(const std::string& name, StoredKey& stored) const {

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.hpp"
 #include "http/server_impl.hpp"
 #include "http/webhook.hpp"
 
@@ -45,10 +46,7 @@ class BodyHash {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
     EVP_DigestFinal_ex(ctx_.get(), digest.data(), &length);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < length; ++i) (hex += kHex[digest[i] >> 4U]) += kHex[digest[i] & 15U];
-    return hex;
+    return core::HexLower(digest.data(), length);
   }
 
  private:

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 #include <sys/socket.h>
 
+#include "core/hex.hpp"
 #include "core/log.hpp"
 
 namespace facefleet::http {
@@ -29,17 +30,6 @@ constexpr std::string_view kDefaultUserAgent = "facefleet-webhook";
 constexpr std::size_t kSha256Size = 32;
 
 Status Refuse(const std::string& reason) { return {ErrorCode::kUsage, "webhook: " + reason}; }
-
-std::string Hex(const unsigned char* data, std::size_t size) {
-  static constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4U];
-    out += kDigits[data[i] & 0xFU];
-  }
-  return out;
-}
 
 char ToLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -264,7 +254,7 @@ std::string NewDeliveryId() {
     std::memcpy(bytes.data(), &now, sizeof(now));
     std::memcpy(bytes.data() + sizeof(now), &next, sizeof(next));
   }
-  return Hex(bytes.data(), bytes.size());
+  return core::HexLower(bytes.data(), bytes.size());
 }
 
 }  // namespace
@@ -302,7 +292,7 @@ std::string SignWebhook(const std::string& secret, std::int64_t unix_seconds, st
                 &mac_size) == nullptr) {
     return "t=" + timestamp + ",v1=";  // OpenSSL failing: an empty signature that no receiver accepts
   }
-  return "t=" + timestamp + ",v1=" + Hex(mac.data(), mac_size);
+  return "t=" + timestamp + ",v1=" + core::HexLower(mac.data(), mac_size);
 }
 
 bool VerifyWebhookSignature(const std::string& secret, std::string_view header, std::string_view body,

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/hex.hpp"
+
 namespace facefleet::jobs::sqlite {
 namespace {
 
@@ -106,16 +108,7 @@ JobPage PageOf(std::vector<JobRecord> rows, int limit) {
 }
 
 std::string EncodeCursor(const JobRecord& last) {
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  const std::string plain = std::to_string(last.created_ms) + ":" + last.id;
-  std::string out;
-  out.reserve(plain.size() * 2);
-  for (const char c : plain) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kHex[byte >> 4U];
-    out += kHex[byte & 15U];
-  }
-  return out;
+  return core::HexLower(std::to_string(last.created_ms) + ":" + last.id);
 }
 
 Result<std::pair<Millis, std::string>> DecodeCursor(std::string_view cursor) {

@@ -29,6 +29,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "core/hex.hpp"
 #include "facefleet/version.hpp"
 
 namespace facefleet::models {
@@ -68,17 +69,6 @@ class UniqueFd {
   }
   int fd_ = -1;
 };
-
-std::string Hex(const unsigned char* data, std::size_t size) {
-  static constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4U];
-    out += kDigits[data[i] & 0xFU];
-  }
-  return out;
-}
 
 std::string CrcHex(std::uint32_t crc) {
   std::array<char, 9> text{};
@@ -149,7 +139,7 @@ Result<FileDigest> DigestFile(const std::string& path) {
   if (EVP_DigestFinal_ex(ctx.get(), md.data(), &md_size) != 1)
     return Status(ErrorCode::kInternal, "OpenSSL cannot compute SHA-256");
   digest.crc32 = static_cast<std::uint32_t>(crc);
-  digest.sha256 = Hex(md.data(), md_size);
+  digest.sha256 = core::HexLower(md.data(), md_size);
   return digest;
 }
 

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.hpp"
 #include "redis/client.hpp"
 
 namespace facefleet::redis {
@@ -15,13 +16,7 @@ std::string Sha1Hex(const std::string& text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4U];
-    hex += kHex[digest[i] & 15U];
-  }
-  return hex;
+  return core::HexLower(digest.data(), length);
 }
 
 }  // namespace

@@ -10,10 +10,11 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "core/hex.hpp"
+
 namespace facefleet::storage::sigv4 {
 namespace {
 
-constexpr std::string_view kHexDigits = "0123456789abcdef";
 // Escapes use upper-case hex: S3 canonicalizes with it, and "%2f" instead of "%2F" changes the signature.
 constexpr std::string_view kUpperHexDigits = "0123456789ABCDEF";
 
@@ -64,16 +65,7 @@ Params CanonicalHeaders(const Params& headers) {
 
 }  // namespace
 
-std::string HexEncode(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kHexDigits[byte >> 4];
-    out += kHexDigits[byte & 0xf];
-  }
-  return out;
-}
+std::string HexEncode(std::string_view bytes) { return core::HexLower(bytes); }
 
 std::string Sha256Hex(std::string_view data) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
