@@ -25,25 +25,16 @@ namespace facefleet::http {
 namespace {
 
 using facefleet::testing::RedisServer;
+using facefleet::testing::SharedRedisServer;
 using facefleet::testing::TempDir;
 using std::chrono::milliseconds;
 
 constexpr const char* kPepper = "key-store-test-pepper";
 
-RedisServer& SharedServer() {
-  static RedisServer server;
-  return server;
-}
-
 RedisKeyStoreOptions OptionsFor(const RedisServer& server, const std::string& prefix, const std::string& pepper,
                                 milliseconds cache_ttl) {
   RedisKeyStoreOptions options;
-  options.connection.host = server.host();
-  options.connection.port = server.port();
-  options.connection.password.clear();
-  options.connection.connect_timeout = milliseconds(500);
-  options.connection.command_timeout = milliseconds(1000);
-  options.connection.reconnect_backoff_max = milliseconds(100);
+  options.connection = facefleet::testing::FastFailConnection(server);
   options.prefix = prefix;
   options.pepper = pepper;
   options.cache_ttl = cache_ttl;
@@ -246,13 +237,13 @@ StoreBackend RedisBackend() {
   return {.name = "redis",
           .open = [](const std::string& place, const std::string& pepper,
                      milliseconds cache_ttl) -> std::unique_ptr<KeyStore> {
-            if (!SharedServer().ok()) {
-              ADD_FAILURE() << "redis-server: " << SharedServer().error();
+            if (!SharedRedisServer().ok()) {
+              ADD_FAILURE() << "redis-server: " << SharedRedisServer().error();
               return nullptr;
             }
             // Scratch paths are unique per test: as a prefix they keep the cases' keys apart.
             Result<std::unique_ptr<KeyStore>> store =
-                OpenRedisKeyStore(OptionsFor(SharedServer(), place + ":", pepper, cache_ttl));
+                OpenRedisKeyStore(OptionsFor(SharedRedisServer(), place + ":", pepper, cache_ttl));
             if (!store.ok()) ADD_FAILURE() << store.status().ToString();
             return store.ok() ? std::move(*store) : nullptr;
           }};
@@ -264,19 +255,20 @@ INSTANTIATE_TEST_SUITE_P(Redis, KeyStoreContract, ::testing::Values(RedisBackend
 // ---- Redis only ------------------------------------------------------------------------------------------------
 
 TEST(RedisKeyStoreTest, RedisHoldsTheHashNeverTheSecret) {
-  ASSERT_TRUE(SharedServer().ok()) << SharedServer().error();
+  ASSERT_TRUE(SharedRedisServer().ok()) << SharedRedisServer().error();
   const std::string prefix = "ks" + std::to_string(getpid()) + "-layout:";
-  auto store = Take(OpenRedisKeyStore(OptionsFor(SharedServer(), prefix, kPepper, milliseconds(0))), "open");
+  auto store = Take(OpenRedisKeyStore(OptionsFor(SharedRedisServer(), prefix, kPepper, milliseconds(0))), "open");
   ASSERT_NE(store, nullptr);
   const CreatedKey key = Take(store->Create("ci"), "Create");
   const std::string secret = key.key.substr(4 + 12);
-  const std::vector<std::string> hash = SharedServer().Query({"HGETALL", prefix + "apikey:" + key.info.id});
+  const std::vector<std::string> hash = SharedRedisServer().Query({"HGETALL", prefix + "apikey:" + key.info.id});
   ASSERT_EQ(hash.size(), 8U) << "name, hash, created_ms, revoked_ms";
   for (const std::string& value : hash) EXPECT_EQ(value.find(secret), std::string::npos) << "the secret is stored";
-  EXPECT_EQ(SharedServer().Query({"SISMEMBER", prefix + "apikeys:active", key.info.id}), std::vector<std::string>{"1"});
-  EXPECT_EQ(SharedServer().Query({"ZSCORE", prefix + "apikeys", key.info.id}),
+  EXPECT_EQ(SharedRedisServer().Query({"SISMEMBER", prefix + "apikeys:active", key.info.id}),
+            std::vector<std::string>{"1"});
+  EXPECT_EQ(SharedRedisServer().Query({"ZSCORE", prefix + "apikeys", key.info.id}),
             std::vector<std::string>{std::to_string(key.info.created_ms)});
-  EXPECT_EQ(SharedServer().Query({"PTTL", prefix + "apikey:" + key.info.id}), std::vector<std::string>{"-1"})
+  EXPECT_EQ(SharedRedisServer().Query({"PTTL", prefix + "apikey:" + key.info.id}), std::vector<std::string>{"-1"})
       << "keys never expire";
 }
 

@@ -30,28 +30,13 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using facefleet::testing::RedisServer;
+using facefleet::testing::SharedRedisServer;
 
-// One server per test process (ctest runs each case in a process of its own; a whole-binary run shares it and
-// keeps the cases apart with key prefixes).
-RedisServer& SharedServer() {
-  static RedisServer server;
-  return server;
-}
-
-// A key prefix no earlier case of this process used.
-std::string FreshPrefix() {
-  static std::atomic<int> counter{0};
-  return "rl" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ":";
-}
+std::string FreshPrefix() { return facefleet::testing::FreshRedisPrefix("rl"); }
 
 RedisRateLimiterOptions OptionsFor(const RedisServer& server, const std::string& prefix, double rate, double burst) {
   RedisRateLimiterOptions options;
-  options.connection.host = server.host();
-  options.connection.port = server.port();
-  options.connection.password.clear();
-  options.connection.connect_timeout = milliseconds(500);
-  options.connection.command_timeout = milliseconds(1000);
-  options.connection.reconnect_backoff_max = milliseconds(100);
+  options.connection = facefleet::testing::FastFailConnection(server);
   options.prefix = prefix;
   options.rate = rate;
   options.burst = burst;
@@ -183,11 +168,11 @@ LimiterBackend RedisBackend() {
   return {.name = "redis",
           .reset = [] { CurrentPrefix() = FreshPrefix(); },
           .open = [](double rate, double burst) -> std::unique_ptr<RateLimiter> {
-            if (!SharedServer().ok()) {
-              ADD_FAILURE() << "redis-server: " << SharedServer().error();
+            if (!SharedRedisServer().ok()) {
+              ADD_FAILURE() << "redis-server: " << SharedRedisServer().error();
               return nullptr;
             }
-            return OpenOrFail(OptionsFor(SharedServer(), CurrentPrefix(), rate, burst));
+            return OpenOrFail(OptionsFor(SharedRedisServer(), CurrentPrefix(), rate, burst));
           }};
 }
 
@@ -199,13 +184,13 @@ INSTANTIATE_TEST_SUITE_P(Redis, RateLimiterContract, ::testing::Values(RedisBack
 class RedisRateLimiterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(SharedServer().ok()) << SharedServer().error();
+    ASSERT_TRUE(SharedRedisServer().ok()) << SharedRedisServer().error();
     prefix_ = FreshPrefix();
   }
 
   // One API replica's limiter: its own connections, the shared buckets.
   std::unique_ptr<RateLimiter> Replica(double rate, double burst) {
-    return OpenOrFail(OptionsFor(SharedServer(), prefix_, rate, burst));
+    return OpenOrFail(OptionsFor(SharedRedisServer(), prefix_, rate, burst));
   }
 
   std::string prefix_;
@@ -253,22 +238,22 @@ TEST_F(RedisRateLimiterTest, TwoReplicasTogetherStayWithinTheRate) {
 }
 
 TEST_F(RedisRateLimiterTest, BucketsExpireOnceTheyWouldBeFull) {
-  RedisRateLimiterOptions options = OptionsFor(SharedServer(), prefix_, /*rate=*/10, /*burst=*/2);
+  RedisRateLimiterOptions options = OptionsFor(SharedRedisServer(), prefix_, /*rate=*/10, /*burst=*/2);
   options.expiry_margin = milliseconds(50);
   auto limiter = OpenOrFail(options);
   ASSERT_NE(limiter, nullptr);
   const std::string key = prefix_ + "ratelimit:alice";
   ASSERT_TRUE(limiter->Acquire("alice").allowed());
   // One token short at 10/s: full again after 100 ms; the key lives that long plus the margin.
-  const std::vector<std::string> ttl = SharedServer().Query({"PTTL", key});
+  const std::vector<std::string> ttl = SharedRedisServer().Query({"PTTL", key});
   ASSERT_EQ(ttl.size(), 1U);
   EXPECT_GT(std::stoll(ttl[0]), 0) << "the bucket must have a TTL";
   EXPECT_LE(std::stoll(ttl[0]), 150);
   const auto deadline = Clock::now() + milliseconds(1000);
-  while (SharedServer().Query({"EXISTS", key}) != std::vector<std::string>{"0"} && Clock::now() < deadline) {
+  while (SharedRedisServer().Query({"EXISTS", key}) != std::vector<std::string>{"0"} && Clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(20));
   }
-  EXPECT_EQ(SharedServer().Query({"EXISTS", key}), std::vector<std::string>{"0"}) << "the bucket did not expire";
+  EXPECT_EQ(SharedRedisServer().Query({"EXISTS", key}), std::vector<std::string>{"0"}) << "the bucket did not expire";
   // A missing bucket is a full one.
   EXPECT_TRUE(limiter->Acquire("alice").allowed());
   EXPECT_TRUE(limiter->Acquire("alice").allowed());
@@ -279,7 +264,7 @@ TEST_F(RedisRateLimiterTest, AFlushedScriptCacheIsReloaded) {
   auto limiter = Replica(/*rate=*/1, /*burst=*/2);
   ASSERT_NE(limiter, nullptr);
   EXPECT_TRUE(limiter->Acquire("alice").allowed());
-  ASSERT_EQ(SharedServer().Query({"SCRIPT", "FLUSH"}), std::vector<std::string>{"OK"});
+  ASSERT_EQ(SharedRedisServer().Query({"SCRIPT", "FLUSH"}), std::vector<std::string>{"OK"});
   const RateDecision after = limiter->Acquire("alice");
   EXPECT_TRUE(after.allowed());
   EXPECT_FALSE(after.unchecked);

@@ -18,19 +18,9 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using facefleet::testing::RedisServer;
+using facefleet::testing::SharedRedisServer;
 
-// One server per test process (ctest runs each case in a process of its own; a whole-binary run shares it and
-// keeps the cases apart with key prefixes).
-RedisServer& SharedServer() {
-  static RedisServer server;
-  return server;
-}
-
-// A key prefix no earlier case of this process used.
-std::string FreshPrefix(const std::string& what) {
-  static std::atomic<int> counter{0};
-  return "t" + std::to_string(getpid()) + "-" + std::to_string(++counter) + "-" + what + ":";
-}
+std::string FreshPrefix(const std::string& what) { return facefleet::testing::FreshRedisPrefix("t-" + what + "-"); }
 
 RedisQueueOptions OptionsFor(const RedisServer& server, const std::string& prefix) {
   RedisQueueOptions options;
@@ -73,7 +63,7 @@ std::string& CurrentPrefix() {
 }
 
 std::unique_ptr<JobQueue> OpenOnSharedServer() {
-  RedisServer& server = SharedServer();
+  RedisServer& server = SharedRedisServer();
   if (!server.ok()) {
     ADD_FAILURE() << "redis-server: " << server.error();
     return nullptr;
@@ -101,9 +91,9 @@ namespace {
 class RedisQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(SharedServer().ok()) << SharedServer().error();
+    ASSERT_TRUE(SharedRedisServer().ok()) << SharedRedisServer().error();
     prefix_ = FreshPrefix("redis");
-    queue_ = OpenOrFail(OptionsFor(SharedServer(), prefix_));
+    queue_ = OpenOrFail(OptionsFor(SharedRedisServer(), prefix_));
     ASSERT_NE(queue_, nullptr);
   }
 
@@ -168,7 +158,7 @@ TEST_F(RedisQueueTest, DeadLetterStreamGetsTheJobAfterMaxAttemptsOfSilentWorkers
   EXPECT_EQ(again->attempts, 2);
   // The pending entry moved to the new holder and counts both deliveries.
   const std::vector<std::string> pending =
-      SharedServer().Query({"XPENDING", prefix_ + "jobs", "workers", "-", "+", "10"});
+      SharedRedisServer().Query({"XPENDING", prefix_ + "jobs", "workers", "-", "+", "10"});
   ASSERT_EQ(pending.size(), 4U);  // id, consumer, idle ms, deliveries
   EXPECT_EQ(pending[1], "w2");
   EXPECT_EQ(pending[3], "2");
@@ -182,7 +172,7 @@ TEST_F(RedisQueueTest, DeadLetterStreamGetsTheJobAfterMaxAttemptsOfSilentWorkers
   const RedisStreamInfo info = Info();
   EXPECT_EQ(info.dead_letters, 1);
   EXPECT_EQ(info.pending, 0);
-  const std::vector<std::string> dead = SharedServer().Query({"XRANGE", prefix_ + "dead", "-", "+"});
+  const std::vector<std::string> dead = SharedRedisServer().Query({"XRANGE", prefix_ + "dead", "-", "+"});
   ASSERT_GE(dead.size(), 3U);
   EXPECT_EQ(dead[1], "id");
   EXPECT_EQ(dead[2], job.id);
@@ -213,27 +203,27 @@ TEST_F(RedisQueueTest, AHeartbeatingWorkerIsNeverStolen) {
   EXPECT_EQ(stolen.load(), 0);
   EXPECT_TRUE(queue_->Complete(job.id, "holder", "results/x.jpg").ok());
   const std::vector<std::string> pending =
-      SharedServer().Query({"XPENDING", prefix_ + "jobs", "workers", "-", "+", "10"});
+      SharedRedisServer().Query({"XPENDING", prefix_ + "jobs", "workers", "-", "+", "10"});
   EXPECT_TRUE(pending.empty());
 }
 
 TEST_F(RedisQueueTest, ConsumersExistOnlyWhileTheyHoldJobs) {
   const std::vector<std::string> consumers = {"XINFO", "CONSUMERS", prefix_ + "jobs", "workers"};
   EXPECT_FALSE(Lease(*queue_, "idle-poller", std::chrono::seconds(30)).has_value());
-  EXPECT_TRUE(SharedServer().Query(consumers).empty()) << "a poller that found nothing left a consumer behind";
+  EXPECT_TRUE(SharedRedisServer().Query(consumers).empty()) << "a poller that found nothing left a consumer behind";
   const JobRecord job = Submit(*queue_);
   ASSERT_TRUE(Lease(*queue_, "holder", std::chrono::seconds(30)).has_value());
-  const std::vector<std::string> holding = SharedServer().Query(consumers);
+  const std::vector<std::string> holding = SharedRedisServer().Query(consumers);
   ASSERT_GE(holding.size(), 2U);
   EXPECT_EQ(holding[1], "holder");
   ASSERT_TRUE(queue_->Complete(job.id, "holder", "results/x.jpg").ok());
-  EXPECT_TRUE(SharedServer().Query(consumers).empty());
+  EXPECT_TRUE(SharedRedisServer().Query(consumers).empty());
 }
 
 TEST_F(RedisQueueTest, ALostStreamAndGroupAreRecreated) {
   const JobRecord running = Submit(*queue_);
   ASSERT_TRUE(Lease(*queue_, "w1", std::chrono::seconds(30)).has_value());
-  ASSERT_EQ(SharedServer().Query({"DEL", prefix_ + "jobs"}), std::vector<std::string>{"1"});
+  ASSERT_EQ(SharedRedisServer().Query({"DEL", prefix_ + "jobs"}), std::vector<std::string>{"1"});
   // The holder can still finish its job, and new jobs flow again (jobs that were waiting in the lost stream
   // are not re-added: that needs the stream back).
   EXPECT_TRUE(queue_->Complete(running.id, "w1", "results/r.jpg").ok());

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -178,6 +179,27 @@ std::vector<std::string> RedisServer::Query(const std::vector<std::string>& args
   std::vector<std::string> out = Run(ctx, args);
   redisFree(ctx);
   return out;
+}
+
+RedisServer& SharedRedisServer() {
+  static RedisServer server;
+  return server;
+}
+
+std::string FreshRedisPrefix(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  return tag + std::to_string(getpid()) + "-" + std::to_string(++counter) + ":";
+}
+
+redis::ConnectionOptions FastFailConnection(const RedisServer& server) {
+  redis::ConnectionOptions options;
+  options.host = server.host();
+  options.port = server.port();
+  options.password.clear();
+  options.connect_timeout = std::chrono::milliseconds(500);
+  options.command_timeout = std::chrono::milliseconds(1000);
+  options.reconnect_backoff_max = std::chrono::milliseconds(100);
+  return options;
 }
 
 }  // namespace facefleet::testing

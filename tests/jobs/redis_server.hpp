@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include "redis/options.hpp"
 #include "support/temp_dir.hpp"
 
 namespace facefleet::testing {
@@ -55,5 +56,16 @@ class RedisServer {
   pid_t pid_ = -1;
   std::string error_;
 };
+
+// One server per test process, started on first use (ctest runs each case in a process of its own; a whole-binary
+// run shares it and keeps the cases apart with key prefixes). Call it first on the test's main thread.
+RedisServer& SharedRedisServer();
+
+// A key prefix no earlier call in this process returned: "<tag><pid>-<n>:".
+std::string FreshRedisPrefix(const std::string& tag);
+
+// Connection options for `server` that fail fast (0.5 s connect, 1 s per command, back-off up to 100 ms), so
+// tests that stop the server see kUnavailable quickly.
+redis::ConnectionOptions FastFailConnection(const RedisServer& server);
 
 }  // namespace facefleet::testing
