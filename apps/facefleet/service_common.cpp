@@ -16,6 +16,11 @@
 namespace facefleet::apps {
 namespace {
 
+// sigtimedwait's timeout.
+timespec ToTimespec(std::chrono::milliseconds ms) {
+  return {static_cast<time_t>(ms.count() / 1000), static_cast<long>(ms.count() % 1000) * 1'000'000};
+}
+
 std::string DefaultDataDir() {
   const char* xdg = std::getenv("XDG_DATA_HOME");  // NOLINT(concurrency-mt-unsafe): read once at start-up
   if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/facefleet";
@@ -100,12 +105,21 @@ Result<T> OpenWithRetry(const std::string& what, std::chrono::seconds patience, 
     core::LogWarn(what + " not reachable yet (" + opened.status().message() + "); retrying");
     // The last wait ends at the deadline, with one more try there: the whole patience is used.
     const auto pause = std::min(delay, std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
-    const timespec wait{static_cast<time_t>(pause.count() / 1000), static_cast<long>(pause.count() % 1000) * 1'000'000};
+    const timespec wait = ToTimespec(pause);
     if (sigtimedwait(&signals, nullptr, &wait) > 0) {
       return Status(ErrorCode::kCanceled, "stopped by a signal while waiting for " + what);
     }
     delay = std::min(delay * 2, std::chrono::milliseconds(5000));
   }
+}
+
+bool IsRedis(const std::string& queue_url) { return queue_url.rfind("redis://", 0) == 0; }
+
+// The Redis server (and key prefix) of a redis:// --queue: the queue, the key store and the rate limiter share it.
+Result<jobs::RedisQueueOptions> QueueRedis(const std::string& queue_url) {
+  auto options = jobs::ParseRedisUrl(queue_url);
+  if (!options.ok()) return Status(options.status().code(), "--queue: " + options.status().message());
+  return options;
 }
 
 }  // namespace
@@ -117,9 +131,9 @@ Result<Backends> OpenBackends(const ServiceConfig& config, const sigset_t& signa
     auto queue = jobs::OpenSqliteQueue({queue_url.substr(7)});
     if (!queue.ok()) return queue.status();
     backends.queue = std::move(*queue);
-  } else if (queue_url.rfind("redis://", 0) == 0) {
-    auto options = jobs::ParseRedisUrl(queue_url);
-    if (!options.ok()) return Status(options.status().code(), "--queue: " + options.status().message());
+  } else if (IsRedis(queue_url)) {
+    auto options = QueueRedis(queue_url);
+    if (!options.ok()) return options.status();
     auto queue = OpenWithRetry<std::unique_ptr<jobs::JobQueue>>("Redis at " + jobs::DescribeRedis(*options),
                                                                 config.connect_patience, signals,
                                                                 [&] { return jobs::OpenRedisQueue(*options); });
@@ -147,16 +161,10 @@ Result<Backends> OpenBackends(const ServiceConfig& config, const sigset_t& signa
   return backends;
 }
 
-namespace {
-
-bool IsRedis(const std::string& queue_url) { return queue_url.rfind("redis://", 0) == 0; }
-
-}  // namespace
-
 Result<std::unique_ptr<http::KeyStore>> OpenKeyStore(const ServiceConfig& config, const sigset_t* signals) {
   if (!IsRedis(config.queue_url)) return http::OpenSqliteKeyStore(config.data_dir + "/keys.db", config.key_pepper);
-  auto queue = jobs::ParseRedisUrl(config.queue_url);
-  if (!queue.ok()) return Status(queue.status().code(), "--queue: " + queue.status().message());
+  auto queue = QueueRedis(config.queue_url);
+  if (!queue.ok()) return queue.status();
   http::RedisKeyStoreOptions options;
   options.connection = static_cast<const redis::ConnectionOptions&>(*queue);
   options.prefix = queue->prefix;
@@ -172,8 +180,8 @@ Result<std::unique_ptr<http::RateLimiter>> OpenRateLimiter(const ServiceConfig& 
   if (!IsRedis(config.queue_url) || rate <= 0) {
     return std::unique_ptr<http::RateLimiter>(std::make_unique<http::LocalRateLimiter>(rate, burst));
   }
-  auto queue = jobs::ParseRedisUrl(config.queue_url);
-  if (!queue.ok()) return Status(queue.status().code(), "--queue: " + queue.status().message());
+  auto queue = QueueRedis(config.queue_url);
+  if (!queue.ok()) return queue.status();
   http::RedisRateLimiterOptions options;
   options.connection = static_cast<const redis::ConnectionOptions&>(*queue);
   // Every request waits for its check: an unresponsive Redis may hold it this long before it is let through.
@@ -326,7 +334,7 @@ int WaitForStopSignal(const sigset_t& signals) {
 }
 
 int WaitForStopSignalOr(const sigset_t& signals, const std::function<bool()>& done, std::chrono::milliseconds poll) {
-  const timespec wait{static_cast<time_t>(poll.count() / 1000), static_cast<long>(poll.count() % 1000) * 1'000'000};
+  const timespec wait = ToTimespec(poll);
   while (!done()) {
     if (const int signal = sigtimedwait(&signals, nullptr, &wait); signal > 0) return signal;
   }

@@ -89,6 +89,15 @@ Status KeyStore::Revoke(const std::string& id) {
   return status;
 }
 
+Result<std::vector<ApiKeyInfo>> KeyStore::List() {
+  Result<std::vector<StoredKey>> keys = Export();
+  if (!keys.ok()) return keys.status();
+  std::vector<ApiKeyInfo> out;
+  out.reserve(keys->size());
+  for (StoredKey& key : *keys) out.push_back(std::move(key.info));
+  return out;
+}
+
 Status KeyStore::Import(const StoredKey& key) {
   Result<InsertOutcome> outcome = Insert(key, false);
   if (!outcome.ok()) return outcome.status();

@@ -55,8 +55,8 @@ class KeyStore {
   // Create, but only while no active key exists, decided atomically by the store: of several servers starting
   // at once on an empty store, one creates the first key. nullopt when an active key exists.
   Result<std::optional<CreatedKey>> CreateFirst(const std::string& name);
-  // Every key, active and revoked, oldest first (ties by id).
-  virtual Result<std::vector<ApiKeyInfo>> List() = 0;
+  // Every key, active and revoked, oldest first (ties by id): Export without the hashes.
+  Result<std::vector<ApiKeyInfo>> List();
   // kNotFound when no key has this id; ok when already revoked.
   Status Revoke(const std::string& id);
   // Number of active keys.

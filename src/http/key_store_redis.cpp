@@ -80,7 +80,6 @@ class RedisKeyStore final : public KeyStore {
     return Status::Ok();
   }
 
-  Result<std::vector<ApiKeyInfo>> List() override;
   Result<std::int64_t> CountActive() override;
   Result<std::vector<StoredKey>> Export() override;
 
@@ -100,15 +99,6 @@ class RedisKeyStore final : public KeyStore {
   const redis::Script revoke_;
   const redis::Script export_;
 };
-
-Result<std::vector<ApiKeyInfo>> RedisKeyStore::List() {
-  Result<std::vector<StoredKey>> keys = Export();
-  if (!keys.ok()) return keys.status();
-  std::vector<ApiKeyInfo> out;
-  out.reserve(keys->size());
-  for (StoredKey& key : *keys) out.push_back(std::move(key.info));
-  return out;
-}
 
 Result<std::vector<StoredKey>> RedisKeyStore::Export() {
   Result<Reply> reply = export_.Run(pool_, {AllKeys()}, {prefix_});

@@ -44,7 +44,6 @@ class SqliteKeyStore final : public KeyStore {
   SqliteKeyStore(const SqliteKeyStore&) = delete;
   SqliteKeyStore& operator=(const SqliteKeyStore&) = delete;
 
-  Result<std::vector<ApiKeyInfo>> List() override;
   Result<std::int64_t> CountActive() override;
   Result<std::vector<StoredKey>> Export() override;
 
@@ -57,15 +56,6 @@ class SqliteKeyStore final : public KeyStore {
   std::mutex mu_;  // guards db_: one connection (key operations are rare and fast)
   sqlite3* db_;
 };
-
-Result<std::vector<ApiKeyInfo>> SqliteKeyStore::List() {
-  Result<std::vector<StoredKey>> keys = Export();
-  if (!keys.ok()) return keys.status();
-  std::vector<ApiKeyInfo> out;
-  out.reserve(keys->size());
-  for (StoredKey& key : *keys) out.push_back(std::move(key.info));
-  return out;
-}
 
 Result<std::vector<StoredKey>> SqliteKeyStore::Export() {
   std::lock_guard lock(mu_);
