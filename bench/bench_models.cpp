@@ -4,12 +4,15 @@
 //   2. one neural image swap (scrfd_2.5g + 2dfan4 + arcface + inswapper_128 + gfpgan_1.4), its wall time
 //      next to the time spent inside the models: the pipeline goal is wall <= 1.15 x model time.
 // Usage: facefleet-bench-models [--models-dir DIR] [--runs N] [--execution-providers cpu|cuda|tensorrt]
+//                               [--pipeline-only]   (skip 1.; with 2., a per-stage table)
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/stopwatch.hpp"
@@ -128,6 +131,25 @@ void WriteOneFaceDetector(const std::string& path, const std::string& target) {
   }
 }
 
+// Median time per stage of the swaps above (each stage's time includes its model runs).
+void PrintStages(const std::vector<facefleet::StageTimings>& stages) {
+  using T = facefleet::StageTimings;
+  const std::array<std::pair<const char*, double T::*>, 8> fields = {{{"decode", &T::decode_ms},
+                                                                      {"detect", &T::detect_ms},
+                                                                      {"landmark", &T::landmark_ms},
+                                                                      {"embed", &T::embed_ms},
+                                                                      {"align + swap", &T::warp_ms},
+                                                                      {"paste back", &T::blend_ms},
+                                                                      {"enhance", &T::enhance_ms},
+                                                                      {"encode + write", &T::encode_ms}}};
+  std::printf("\n| stage | ms (median) |\n|---|---:|\n");
+  for (const auto& [name, field] : fields) {
+    std::vector<double> ms;
+    for (const T& t : stages) ms.push_back(t.*field);
+    std::printf("| %s | %.1f |\n", name, Median(ms));
+  }
+}
+
 void PipelineBreakdown(const std::string& dir, int runs, const std::vector<std::string>& eps) {
   const std::string pipeline_dir = (fs::path(dir) / "pipeline").string();
   fs::create_directories(pipeline_dir);
@@ -152,6 +174,7 @@ void PipelineBreakdown(const std::string& dir, int runs, const std::vector<std::
   o.face_enhancer_model = "gfpgan_1.4";
   o.face_selector_mode = facefleet::FaceSelectorMode::kOne;
   std::vector<double> wall, model;
+  std::vector<facefleet::StageTimings> stages;
   for (int i = 0; i <= runs; ++i) {
     const std::int64_t before = facefleet::runtime::InferenceNanoseconds();
     facefleet::core::Stopwatch watch;
@@ -163,6 +186,7 @@ void PipelineBreakdown(const std::string& dir, int runs, const std::vector<std::
     }
     if (i == 0) continue;  // first run loads the models
     wall.push_back(ms);
+    stages.push_back(report->timings);
     model.push_back(static_cast<double>(facefleet::runtime::InferenceNanoseconds() - before) / 1e6);
   }
   const double w = Median(wall), m = Median(model);
@@ -170,19 +194,27 @@ void PipelineBreakdown(const std::string& dir, int runs, const std::vector<std::
       "| neural image swap, 1 face (scrfd, 2dfan4, arcface, inswapper_128, gfpgan_1.4; %s) | %.0f | %.0f | %.0f | "
       "%.3f |\n",
       eps.front().c_str(), w, m, w - m, w / m);
+  PrintStages(stages);
 }
 
 int Run(int argc, char** argv) {
   std::string dir = (fs::temp_directory_path() / "facefleet-bench-models").string();
   int runs = 5;
   std::vector<std::string> eps = {"cpu"};
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool pipeline_only = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--models-dir") dir = argv[i + 1];
-    if (flag == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
-    if (flag == "--execution-providers") eps = {argv[i + 1], "cpu"};
+    const char* value = i + 1 < argc ? argv[i + 1] : "";
+    if (flag == "--pipeline-only") pipeline_only = true;
+    if (flag == "--models-dir") dir = value;
+    if (flag == "--runs") runs = std::max(1, std::atoi(value));
+    if (flag == "--execution-providers") eps = {value, "cpu"};
   }
   GenerateModels(dir);
+  if (pipeline_only) {
+    PipelineBreakdown(dir, runs, eps);
+    return 0;
+  }
   std::printf("## Neural models, random weights with the real contracts (%s)\n\n", eps.front().c_str());
   std::printf("| model | parameters | ms/run, 1 thread | ms/run, 2 threads | speed-up |\n|---|---:|---:|---:|---:|\n");
   for (const Target& t : kTargets) {

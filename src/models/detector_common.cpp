@@ -5,6 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "pipeline/face_align.hpp"
+
 namespace facefleet::models::detail {
 namespace {
 
@@ -64,17 +66,8 @@ Letterbox MakeLetterbox(const cv::Mat& bgr, int size) {
 }
 
 std::vector<float> BgrPlanes(const cv::Mat& canvas, float mean, float scale) {
-  const int plane = canvas.rows * canvas.cols;
-  std::vector<float> out(static_cast<std::size_t>(plane) * 3);
-  for (int y = 0; y < canvas.rows; ++y) {
-    const auto* row = canvas.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < canvas.cols; ++x) {
-      for (int c = 0; c < 3; ++c) {
-        out[static_cast<std::size_t>(c * plane + y * canvas.cols + x)] = (row[x][c] - mean) / scale;
-      }
-    }
-  }
-  return out;
+  const float alpha = 1.0F / scale, beta = -mean / scale;  // (x - mean) / scale
+  return pipeline::ToPlanes(canvas, false, {alpha, alpha, alpha}, {beta, beta, beta});
 }
 
 std::vector<Detection> Nms(std::vector<Detection> detections, float iou) {

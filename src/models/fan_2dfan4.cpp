@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "models/onnx_models.hpp"
+#include "pipeline/face_align.hpp"
 
 namespace facefleet::models {
 namespace {
@@ -43,12 +44,8 @@ class Fan2dfan4 final : public FaceLandmarker68 {
       cv::Mat crop;
       cv::warpAffine(bgr, crop, affine, cv::Size(kSize, kSize));
       EqualizeIfDark(crop);
-      std::vector<float> input(3 * kSize * kSize);
-      for (int y = 0; y < kSize; ++y) {
-        for (int x = 0; x < kSize; ++x) {
-          for (int c = 0; c < 3; ++c) input[(c * kSize + y) * kSize + x] = crop.at<cv::Vec3b>(y, x)[c] / 255.0F;
-        }
-      }
+      constexpr float kUnit = 1.0F / 255.0F;  // BGR planes in [0, 1]
+      std::vector<float> input = pipeline::ToPlanes(crop, false, {kUnit, kUnit, kUnit}, {0.0F, 0.0F, 0.0F});
       const runtime::TensorView view{input.data(), ElementType::kFloat32, {1, 3, kSize, kSize}};
       auto result = session_->Run(std::span(&view, 1));
       if (!result.ok()) return result.status();

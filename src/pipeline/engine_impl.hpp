@@ -5,6 +5,7 @@
 // called from several threads at once (each frame worker passes its own frame).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -80,10 +81,15 @@ struct Engine::Impl {
   Result<pipeline::NeuralModels> Neural(const SwapOptions& o, std::vector<std::shared_ptr<const void>>& keep) const;
   Result<std::shared_ptr<const models::FaceRecognizer>> Recognizer() const;
 
-  // One image: Prepare + Detect + SwapFaces, keeping the target's alpha channel.
+  // Yields the target image; called once, after the sources are prepared, so a caller can decode the target
+  // on another thread while the source faces are analysed.
+  using TargetLoader = std::function<Result<cv::Mat>()>;
+
+  // One image: Prepare + Detect + SwapFaces, keeping the target's alpha channel. A target that cannot be
+  // loaded is reported before any problem with the sources (as if it had been decoded first).
   Result<cv::Mat> SwapMats(std::span<const cv::Mat> sources, std::span<const std::string> source_names,
-                           const cv::Mat& target, const std::string& target_name, const SwapOptions& options,
-                           SwapReport& report) const;
+                           const TargetLoader& load_target, const std::string& target_name,
+                           const SwapOptions& options, SwapReport& report) const;
 };
 
 }  // namespace facefleet

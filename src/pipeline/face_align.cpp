@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -190,35 +191,46 @@ cv::Mat CombineMasks(std::span<const cv::Mat> masks) {
   return cv::min(cv::max(out, 0.0), 1.0);
 }
 
-std::vector<float> ToNchwRgb(const cv::Mat& bgr, const std::array<float, 3>& mean, const std::array<float, 3>& stddev) {
-  const int plane = bgr.rows * bgr.cols;
+std::vector<float> ToPlanes(const cv::Mat& hwc, bool reverse_channels, const std::array<float, 3>& alpha,
+                            const std::array<float, 3>& beta) {
+  CV_Assert(hwc.type() == CV_8UC3);
+  const int plane = hwc.rows * hwc.cols;
   std::vector<float> out(static_cast<std::size_t>(plane) * 3);
-  for (int y = 0; y < bgr.rows; ++y) {
-    const auto* row = bgr.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < bgr.cols; ++x) {
-      const std::size_t at = static_cast<std::size_t>(y * bgr.cols + x);
-      for (int c = 0; c < 3; ++c) {  // c: RGB channel; BGR source index 2 - c
-        out[static_cast<std::size_t>(c * plane) + at] = (row[x][2 - c] / 255.0F - mean[c]) / stddev[c];
-      }
-    }
+  std::array<cv::Mat, 3> channels;
+  cv::split(hwc, channels.data());
+  for (int c = 0; c < 3; ++c) {
+    const int from = reverse_channels ? 2 - c : c;
+    // convertTo writes straight into the tensor through a header over its c-th plane (vectorised).
+    cv::Mat dst(hwc.rows, hwc.cols, CV_32F, out.data() + static_cast<std::ptrdiff_t>(c) * plane);
+    channels[static_cast<std::size_t>(from)].convertTo(dst, CV_32F, alpha[static_cast<std::size_t>(c)],
+                                                       beta[static_cast<std::size_t>(c)]);
   }
   return out;
 }
 
+std::vector<float> ToNchwRgb(const cv::Mat& bgr, const std::array<float, 3>& mean, const std::array<float, 3>& stddev) {
+  std::array<float, 3> alpha{}, beta{};
+  for (std::size_t c = 0; c < 3; ++c) {  // ((x / 255) - mean) / std == x * (1 / (255 std)) - mean / std
+    alpha[c] = 1.0F / (255.0F * stddev[c]);
+    beta[c] = -mean[c] / stddev[c];
+  }
+  return ToPlanes(bgr, true, alpha, beta);
+}
+
 cv::Mat FromNchwRgb(std::span<const float> data, int size, const std::array<float, 3>& mean,
                     const std::array<float, 3>& stddev, bool denormalize) {
-  cv::Mat out(size, size, CV_8UC3);
   const int plane = size * size;
-  for (int y = 0; y < size; ++y) {
-    auto* row = out.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < size; ++x) {
-      for (int c = 0; c < 3; ++c) {
-        float v = data[static_cast<std::size_t>(c * plane + y * size + x)];
-        if (denormalize) v = v * stddev[c] + mean[c];
-        row[x][2 - c] = static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0F, 1.0F) * 255.0F));
-      }
-    }
+  std::array<cv::Mat, 3> bgr;
+  for (int c = 0; c < 3; ++c) {  // c: RGB plane -> BGR channel 2 - c
+    const cv::Mat src(size, size, CV_32F, const_cast<float*>(data.data()) + static_cast<std::ptrdiff_t>(c) * plane);
+    const auto k = static_cast<std::size_t>(c);
+    // clip(x * std + mean, 0, 1) * 255, rounded: convertTo's saturating cast does the clip and the rounding.
+    const double alpha = denormalize ? 255.0 * stddev[k] : 255.0;
+    const double beta = denormalize ? 255.0 * mean[k] : 0.0;
+    src.convertTo(bgr[static_cast<std::size_t>(2 - c)], CV_8U, alpha, beta);
   }
+  cv::Mat out;
+  cv::merge(bgr.data(), 3, out);
   return out;
 }
 

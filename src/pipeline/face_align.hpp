@@ -45,11 +45,17 @@ cv::Mat SoftenMask(const cv::Mat& mask);
 // Element-wise minimum of all masks, clipped to [0, 1]. Precondition: at least one mask, same sizes.
 cv::Mat CombineMasks(std::span<const cv::Mat> masks);
 
+// Float planes (NCHW, batch 1) from an 8-bit 3-channel image: plane c = alpha[c] * x + beta[c] where x is
+// channel c of `hwc`, or channel 2 - c when `reverse_channels` (BGR image -> RGB planes). Vectorised; every
+// model input is packed by this.
+std::vector<float> ToPlanes(const cv::Mat& hwc, bool reverse_channels, const std::array<float, 3>& alpha,
+                            const std::array<float, 3>& beta);
+
 // RGB float planes (NCHW, batch 1) from a BGR crop: ((x/255) - mean) / std per channel.
 std::vector<float> ToNchwRgb(const cv::Mat& bgr, const std::array<float, 3>& mean, const std::array<float, 3>& stddev);
 
 // The inverse: NCHW RGB floats (size x size) -> BGR 8-bit, after x * std + mean when `denormalize`, clipped
-// to [0, 1] and scaled by 255.
+// to [0, 1] and scaled by 255 (rounded to nearest).
 cv::Mat FromNchwRgb(std::span<const float> data, int size, const std::array<float, 3>& mean,
                     const std::array<float, 3>& stddev, bool denormalize);
 
