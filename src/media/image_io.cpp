@@ -9,11 +9,10 @@
 #include <random>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sys/stat.h>
 
-#include "media/png_decoder.hpp"
+#include "media/image_codecs.hpp"
 
 namespace facefleet::media {
 namespace {
@@ -57,29 +56,32 @@ Result<std::vector<std::uint8_t>> ReadFileBytes(const std::string& path) {
 Result<cv::Mat> DecodeImage(std::span<const std::uint8_t> bytes, std::int64_t max_pixels) {
   auto header = ProbeImage(bytes);
   if (!header.ok()) return header.status();
-  const std::int64_t pixels = header->width * header->height;
-  if (pixels > max_pixels) {
+  // Both sides are below 2^32 (ProbeImage), so the product fits in 64 unsigned bits; PNG's can overflow int64.
+  const std::uint64_t pixels = static_cast<std::uint64_t>(header->width) * static_cast<std::uint64_t>(header->height);
+  if (max_pixels < 0 || pixels > static_cast<std::uint64_t>(max_pixels)) {
     return Status(ErrorCode::kLimitExceeded, "image is " + std::to_string(header->width) + "x" +
                                                  std::to_string(header->height) + " (" + std::to_string(pixels) +
                                                  " pixels), over the limit of " + std::to_string(max_pixels) +
                                                  " pixels (--max-image-pixels)");
   }
-  const std::string format(FormatName(header->format));
   if (header->format == ImageFormat::kJpeg && !JpegIsComplete(bytes)) {
     return Status(ErrorCode::kInputUnreadable, "truncated JPEG data (no end-of-image marker)");
   }
-  if (header->format == ImageFormat::kPng) return DecodePng(bytes);
-  // JPEG has no alpha, and IMREAD_COLOR is what applies EXIF orientation; the other formats may carry alpha.
-  const int flags = header->format == ImageFormat::kJpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
-  cv::Mat image;
   try {
-    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
-    image = cv::imdecode(buffer, flags);
-  } catch (const cv::Exception& e) {
-    return Status(ErrorCode::kInputUnreadable, "corrupt " + format + " data (" + e.err + ")");
+    switch (header->format) {
+      case ImageFormat::kJpeg:
+        return DecodeJpeg(bytes);
+      case ImageFormat::kPng:
+        return DecodePng(bytes);
+      case ImageFormat::kWebp:
+        return DecodeWebp(bytes);
+      case ImageFormat::kBmp:
+        return DecodeBmp(bytes);
+    }
+  } catch (const cv::Exception& e) {  // only allocation and size failures are left to throw
+    return Status(ErrorCode::kInternal, "decoding " + std::string(FormatName(header->format)) + " failed: " + e.err);
   }
-  if (image.empty()) return Status(ErrorCode::kInputUnreadable, "corrupt or truncated " + format + " data");
-  return NormalizeDecoded(image);
+  return Status(ErrorCode::kInternal, "unknown image format");
 }
 
 Result<cv::Mat> ReadImage(const std::string& path, std::int64_t max_pixels) {
@@ -91,33 +93,24 @@ Result<cv::Mat> ReadImage(const std::string& path, std::int64_t max_pixels) {
 }
 
 Result<std::vector<std::uint8_t>> EncodeImage(const cv::Mat& image, ImageFormat format, int quality) {
-  cv::Mat pixels = image;
-  if (pixels.channels() == 4 && !FormatHasAlpha(format)) cv::cvtColor(image, pixels, cv::COLOR_BGRA2BGR);
-  std::vector<int> params;
-  const char* ext = ".bmp";
-  switch (format) {
-    case ImageFormat::kJpeg:
-      ext = ".jpg";
-      params = {cv::IMWRITE_JPEG_QUALITY, quality};
-      break;
-    case ImageFormat::kPng:
-      ext = ".png";
-      params = {cv::IMWRITE_PNG_COMPRESSION, 3};  // lossless; 3 is a good speed/size trade-off
-      break;
-    case ImageFormat::kWebp:
-      ext = ".webp";
-      params = {cv::IMWRITE_WEBP_QUALITY, std::max(quality, 1)};  // 1-100 is lossy; >100 would be lossless
-      break;
-    case ImageFormat::kBmp:
-      break;
-  }
-  std::vector<std::uint8_t> out;
+  if (image.empty()) return Status(ErrorCode::kInternal, "image encoder failed: empty image");
   try {
-    if (!cv::imencode(ext, pixels, out, params)) return Status(ErrorCode::kInternal, "image encoder failed");
+    cv::Mat pixels = NormalizeDecoded(image);  // the encoders take 8-bit BGR or BGRA
+    if (pixels.channels() == 4 && !FormatHasAlpha(format)) cv::cvtColor(pixels, pixels, cv::COLOR_BGRA2BGR);
+    switch (format) {
+      case ImageFormat::kJpeg:
+        return EncodeJpeg(pixels, quality);
+      case ImageFormat::kPng:
+        return EncodePng(pixels);
+      case ImageFormat::kWebp:
+        return EncodeWebp(pixels, quality);
+      case ImageFormat::kBmp:
+        return EncodeBmp(pixels);
+    }
   } catch (const cv::Exception& e) {
     return Status(ErrorCode::kInternal, "image encoder failed: " + e.err);
   }
-  return out;
+  return Status(ErrorCode::kInternal, "image encoder failed: unknown format");
 }
 
 Status CheckOutputPath(const std::string& path) {
