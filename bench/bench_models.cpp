@@ -143,10 +143,11 @@ void PrintStages(const std::vector<facefleet::StageTimings>& stages) {
                                                                       {"enhance", &T::enhance_ms},
                                                                       {"encode + write", &T::encode_ms}}};
   std::printf("\n| stage | ms (median) |\n|---|---:|\n");
-  for (const auto& [name, field] : fields) {
-    std::vector<double> ms;
-    for (const T& t : stages) ms.push_back(t.*field);
-    std::printf("| %s | %.1f |\n", name, Median(ms));
+  for (const auto& stage : fields) {
+    const auto field = stage.second;
+    std::vector<double> ms(stages.size());
+    std::transform(stages.begin(), stages.end(), ms.begin(), [field](const T& t) { return t.*field; });
+    std::printf("| %s | %.1f |\n", stage.first, Median(ms));
   }
 }
 

@@ -42,6 +42,7 @@ class DlibHogDetector final : public FaceDetector {
   explicit DlibHogDetector(int detector_size) : detector_size_(std::max(detector_size, 80)) {}
 
   std::string_view Name() const override { return "dlib_hog"; }
+  void Warm() const override { pool_.Release(pool_.Acquire()); }
 
   Result<std::vector<Detection>> Detect(const cv::Mat& bgr) const override {
     cv::Mat gray;

@@ -40,6 +40,9 @@ class FaceDetector {
   virtual std::string_view Name() const = 0;
   // Faces in `bgr`, in no particular order.
   virtual Result<std::vector<Detection>> Detect(const cv::Mat& bgr) const = 0;
+  // Loads whatever the detector loads on first use, now (e.g. on another thread while a landmarker loads).
+  // Thread-safe; a no-op for detectors that load when created.
+  virtual void Warm() const {}
 };
 
 class FaceLandmarker68 {
@@ -76,6 +79,8 @@ std::unique_ptr<FaceDetector> CreateDlibHogDetector(int detector_size);
 // dlib's ensemble-of-regression-trees 68-point predictor loaded from `path` (libdlib-data's
 // shape_predictor_68_face_landmarks.dat). Fails with kModelUnavailable naming the file.
 Result<std::unique_ptr<FaceLandmarker68>> CreateDlibShapePredictor(const std::string& path);
+// The same model read by dlib's own (slow) reader only: the reference the fast reader is tested against.
+Result<std::unique_ptr<FaceLandmarker68>> CreateDlibShapePredictorWithDlibReader(const std::string& path);
 // The cheap part of CreateDlibShapePredictor's checks (the file exists), with the same error: lets a caller
 // fail fast and defer the ~1 s load to first use.
 Status CheckDlibShapePredictorPath(const std::string& path);

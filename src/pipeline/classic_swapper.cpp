@@ -122,7 +122,8 @@ void SwapClassicFace(const ClassicSource& source, const Face& target, ClassicBle
   const int radius = FeatherRadius(hull_box);
   // The colour statistics come from away from the edge, where the warp may sample background; the same
   // erosion is the feather's inner core.
-  const cv::Mat inner = ErodeDisc(hard, radius);
+  const cv::Mat distance = MaskDistance(hard);
+  const cv::Mat inner = ErodeDisc(hard, radius, distance);
   // Only pixels inside `hard` can change: colour and blend work on its bounding box alone.
   const cv::Rect box = cv::boundingRect(hard);
   if (box.empty()) return;
@@ -134,7 +135,7 @@ void SwapClassicFace(const ClassicSource& source, const Face& target, ClassicBle
     BlendPoisson(face, hard(box), roi, box);
   } else {
     cv::Mat roi_box = roi(box);
-    BlendFeather(face, FeatherMask(hard, radius, inner)(box), roi_box);
+    BlendFeather(face, FeatherMask(hard, radius, distance)(box), roi_box);
   }
   if (timings != nullptr) timings->blend_ms += watch.LapMs();
 }

@@ -88,8 +88,8 @@ struct Engine::Impl {
   // One image: Prepare + Detect + SwapFaces, keeping the target's alpha channel. A target that cannot be
   // loaded is reported before any problem with the sources (as if it had been decoded first).
   Result<cv::Mat> SwapMats(std::span<const cv::Mat> sources, std::span<const std::string> source_names,
-                           const TargetLoader& load_target, const std::string& target_name,
-                           const SwapOptions& options, SwapReport& report) const;
+                           const TargetLoader& load_target, const std::string& target_name, const SwapOptions& options,
+                           SwapReport& report) const;
 };
 
 }  // namespace facefleet

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -138,42 +139,63 @@ cv::Mat HullMask(std::span<const cv::Point2f> points, cv::Size size) {
   return mask;
 }
 
-cv::Mat ErodeDisc(const cv::Mat& hard, int radius) {
+cv::Mat MaskDistance(const cv::Mat& hard) {
+  cv::Mat distance(hard.size(), CV_32F, cv::Scalar(0));
+  const cv::Rect box = cv::boundingRect(hard);
+  if (box.empty()) return distance;
+  // Around the set pixels' bounding box everything is unset: one pixel of it is all the transform needs, so
+  // it runs on that box alone (a face's hull box is well under half of the region around it).
+  const cv::Rect padded =
+      cv::Rect(box.x - 1, box.y - 1, box.width + 2, box.height + 2) & cv::Rect(0, 0, hard.cols, hard.rows);
+  cv::Mat part = distance(padded);  // distanceTransform writes through this header (same size and type)
+  cv::distanceTransform(hard(padded), part, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  return distance;
+}
+
+cv::Mat ErodeDisc(const cv::Mat& hard, int radius, const cv::Mat& distance) {
   cv::Mat eroded;
   if (radius <= 0) return hard.clone();
   // cv::erode with an elliptic kernel costs O(radius) per pixel (about 0.4 ms at radius 5 but 12 ms at 24 and
   // 27 ms at 36 on a 600x700 mask, one core); the distance transform stays near 3 ms at any radius.
   constexpr int kLargestKernelErode = 8;
-  if (radius <= kLargestKernelErode) {
+  if (distance.empty() && radius <= kLargestKernelErode) {
     cv::erode(hard, eroded, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1)));
     return eroded;
   }
-  cv::Mat distance;  // to the nearest zero pixel; the image border is not a zero pixel
-  cv::distanceTransform(hard, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  cv::compare(distance, radius + 0.5, eroded, cv::CMP_GT);  // the elliptic kernel's rounding of the radius
+  // The elliptic kernel's rounding of the radius.
+  cv::compare(distance.empty() ? MaskDistance(hard) : distance, radius + 0.5, eroded, cv::CMP_GT);
   return eroded;
 }
 
-cv::Mat FeatherMask(const cv::Mat& hard, int radius, const cv::Mat& eroded) {
+cv::Mat FeatherMask(const cv::Mat& hard, int radius, const cv::Mat& distance) {
   cv::Mat soft;
   if (radius <= 0) {
     hard.convertTo(soft, CV_32F, 1.0 / 255.0);
     return soft;
   }
-  // Erode by the blur radius first: a box-limited blur of the eroded mask cannot reach outside `hard`.
-  const cv::Mat inner = eroded.empty() ? ErodeDisc(hard, radius) : eroded;
-  inner.convertTo(soft, CV_32F, 1.0 / 255.0);
-  // Only the eroded region's bounding box grown by the kernel's reach can become non-zero; outside it the
-  // blur of zeros is zero, so blurring that box alone gives the same mask.
-  const cv::Rect reach = cv::boundingRect(inner);
-  if (reach.empty()) return soft;
-  const cv::Rect box =
-      cv::Rect(reach.x - radius, reach.y - radius, reach.width + 2 * radius, reach.height + 2 * radius) &
-      cv::Rect(0, 0, soft.cols, soft.rows);
-  cv::Mat region = soft(box);
-  cv::GaussianBlur(region, region, cv::Size(2 * radius + 1, 2 * radius + 1), radius / 2.0, radius / 2.0,
-                   cv::BORDER_CONSTANT);
-  soft.setTo(0, hard == 0);
+  // What a Gaussian blur (sigma r/2, truncated at r) of the mask eroded by r + 0.5 gives across a straight
+  // edge: the truncated normal CDF of the signed distance to the eroded edge. Computed from the distance to
+  // the hard edge through a table (1/16 px steps) instead of blurring, it costs one pass at any radius.
+  const cv::Mat d = distance.empty() ? MaskDistance(hard) : distance;
+  const double sigma = radius / 2.0;
+  const auto cdf = [&](double x) { return 0.5 * std::erfc(-x / (sigma * std::sqrt(2.0))); };
+  const double low = cdf(-radius), span = cdf(radius) - low;
+  constexpr int kSteps = 16;
+  std::vector<float> table(static_cast<std::size_t>((2 * radius + 2) * kSteps));
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const double x = static_cast<double>(i) / kSteps - (radius + 0.5);
+    table[i] = static_cast<float>(std::clamp((cdf(x) - low) / span, 0.0, 1.0));
+  }
+  table.back() = 1.0F;  // at and beyond 2 r + 1.5 px deep the blur saw only set pixels
+  soft = cv::Mat::zeros(hard.size(), CV_32F);
+  const int last = static_cast<int>(table.size()) - 1;
+  for (int y = 0; y < d.rows; ++y) {
+    const float* in = d.ptr<float>(y);
+    float* out = soft.ptr<float>(y);
+    for (int x = 0; x < d.cols; ++x) {
+      if (in[x] > 0) out[x] = table[static_cast<std::size_t>(std::min(static_cast<int>(in[x] * kSteps), last))];
+    }
+  }
   return soft;
 }
 

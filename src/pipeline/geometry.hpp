@@ -36,14 +36,21 @@ cv::Mat WarpPiecewiseAffine(const cv::Mat& src, std::span<const cv::Point2f> src
 // 255 inside the convex hull of `points`, 0 outside (CV_8U of `size`).
 cv::Mat HullMask(std::span<const cv::Point2f> points, cv::Size size);
 
-// `hard` (CV_8U) eroded by a disc of `radius` pixels, as cv::erode with a (2 radius + 1) MORPH_ELLIPSE kernel
-// (outside the image counts as set). Above a few pixels it thresholds a Euclidean distance transform instead,
-// whose cost does not grow with the radius; the two differ only by single pixels along the edge.
-cv::Mat ErodeDisc(const cv::Mat& hard, int radius);
+// Euclidean distance (CV_32F) of every set pixel of `hard` (CV_8U) to the nearest unset pixel; 0 on unset
+// pixels. Pixels outside the image count as set. Shared by ErodeDisc and FeatherMask, which accept it so a
+// caller needing both computes it once.
+cv::Mat MaskDistance(const cv::Mat& hard);
 
-// A soft mask (CV_32F in [0,1]) from a binary one: 1 deep inside, ramping to 0 over `radius` pixels at the
-// edge. It is exactly 0 wherever `hard` is 0, so pixels outside the hard mask are never touched. `eroded`,
-// when given, must be ErodeDisc(hard, radius) (callers that need it anyway save a second erosion).
-cv::Mat FeatherMask(const cv::Mat& hard, int radius, const cv::Mat& eroded = cv::Mat());
+// `hard` (CV_8U) eroded by a disc of `radius` pixels, as cv::erode with a (2 radius + 1) MORPH_ELLIPSE kernel
+// (outside the image counts as set). Given `distance` (MaskDistance(hard)), or above a few pixels, it
+// thresholds the distance instead, whose cost does not grow with the radius; the two differ only by single
+// pixels along the edge.
+cv::Mat ErodeDisc(const cv::Mat& hard, int radius, const cv::Mat& distance = cv::Mat());
+
+// A soft mask (CV_32F in [0,1]) from a binary one: 0 on the edge, ramping up over 2 radius + 1 pixels inwards
+// to exactly 1 (the profile of a Gaussian blur, sigma radius / 2, of the mask eroded by the radius). It is
+// exactly 0 wherever `hard` is 0, so pixels outside the hard mask are never touched. `distance`, when given,
+// must be MaskDistance(hard).
+cv::Mat FeatherMask(const cv::Mat& hard, int radius, const cv::Mat& distance = cv::Mat());
 
 }  // namespace facefleet::pipeline
