@@ -1,9 +1,12 @@
 // facefleet swap: the CLI face of Engine::SwapFiles. Flag names follow FaceFusion's where the feature is the
 // same; list flags take comma-separated values or repeat ("--face-mask-types box,occlusion").
+#include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
 
+#include <array>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -11,6 +14,9 @@
 #include <functional>
 #include <stop_token>
 #include <thread>
+
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 
 #include "commands.hpp"
 #include "common/flags.hpp"
@@ -62,6 +68,8 @@ class ProgressPrinter {
 
 // Turns SIGINT/SIGTERM into a stop request for a running video swap: the signals are blocked in every thread and
 // this watcher waits for them, so the pipeline stops cleanly (no partial output file) and the command exits 8.
+// It waits in poll() on a signalfd and an eventfd, so the destructor wakes it at once: a timed wait would keep
+// every swap alive for up to one more tick after its work is done.
 class StopOnSignal {
  public:
   StopOnSignal() {
@@ -69,22 +77,32 @@ class StopOnSignal {
     sigaddset(&signals_, SIGINT);
     sigaddset(&signals_, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
-    watcher_ = std::jthread([this](std::stop_token done) {
-      const timespec tick{0, 100'000'000};
-      while (!done.stop_requested()) {
-        if (sigtimedwait(&signals_, nullptr, &tick) > 0) {
-          stop_.request_stop();
-          return;
-        }
+    signal_fd_ = signalfd(-1, &signals_, SFD_CLOEXEC);
+    wake_fd_ = eventfd(0, EFD_CLOEXEC);
+    watcher_ = std::thread([this] {
+      std::array<pollfd, 2> fds{{{signal_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}}};
+      while (::poll(fds.data(), fds.size(), -1) < 0 && errno == EINTR) {
       }
+      if ((fds[0].revents & POLLIN) != 0) stop_.request_stop();
     });
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  ~StopOnSignal() {
+    const std::uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof one) < 0) std::perror("facefleet: eventfd");
+    watcher_.join();
+    ::close(signal_fd_);
+    ::close(wake_fd_);
   }
   std::stop_token token() const { return stop_.get_token(); }
 
  private:
   sigset_t signals_{};
+  int signal_fd_ = -1;  // -1 (poll ignores it) if the kernel refused: then only the wake-up ends the watcher
+  int wake_fd_ = -1;
   std::stop_source stop_;
-  std::jthread watcher_;
+  std::thread watcher_;
 };
 
 }  // namespace

@@ -1,15 +1,23 @@
 // Engine::SwapVideo and `facefleet swap` on videos generated in the test: frames, audio, order, faces changed
 // and background kept, trim, cancellation, progress, and every bad input with its exit code.
+#include <signal.h>
+#include <spawn.h>
+
+#include <chrono>
 #include <filesystem>
 #include <stop_token>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
+#include <sys/wait.h>
 
 #include "facefleet/engine.hpp"
 #include "media/video_reader.hpp"
 #include "support/test_support.hpp"
 #include "support/test_video.hpp"
+
+extern char** environ;  // NOLINT: POSIX; passed to posix_spawn
 
 namespace facefleet {
 namespace {
@@ -142,6 +150,33 @@ TEST_F(VideoSwapTest, CancellationStopsEarlyAndLeavesNothing) {
   EXPECT_EQ(report.status().code(), ErrorCode::kCanceled);
   EXPECT_LT(last, 50);
   EXPECT_FALSE(std::filesystem::exists(dir_->File("out-canceled.mp4")));
+  EXPECT_TRUE(NoTemporaryFiles(dir_->path())) << "no temporary file";
+}
+
+// Ctrl-C (SIGINT) in the middle of a video: the swap stops at once, exit 8 (canceled), no output, no temporary.
+TEST_F(VideoSwapTest, CliInterruptedBySigintExitsEightAndLeavesNothing) {
+  testing::WriteTestVideo(dir_->File("long.mp4"), testing::LoadBgr(testing::GracePath()),
+                          TestVideoSpec{.frames = 1500, .audio = false});
+  const std::string out = dir_->File("out-interrupted.mp4");
+  const std::string cli = FACEFLEET_CLI_PATH, source = testing::AstronautPath(), target = dir_->File("long.mp4");
+  std::vector<const char*> argv = {cli.c_str(), "swap",      "--source",   source.c_str(), "--target", target.c_str(),
+                                   "--output",  out.c_str(), "--progress", "none",         nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, cli.c_str(), nullptr, nullptr, const_cast<char* const*>(argv.data()), environ), 0);
+  // The writer's temporary file appears once frames are being swapped.
+  const auto started = std::chrono::steady_clock::now();
+  while (NoTemporaryFiles(dir_->path()) && std::chrono::steady_clock::now() - started < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(NoTemporaryFiles(dir_->path())) << "the swap never started writing";
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  const auto signalled = std::chrono::steady_clock::now();
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(10)) << "stopped promptly";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 8);
+  EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_TRUE(NoTemporaryFiles(dir_->path())) << "no temporary file";
 }
 
