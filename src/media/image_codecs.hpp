@@ -52,6 +52,17 @@ Result<cv::Mat> DecodeBmp(std::span<const std::uint8_t> bytes);
 // 24-bit bottom-up BMP (BITMAPINFOHEADER) from BGR.
 Result<EncodedImage> EncodeBmp(const cv::Mat& bgr);
 
+// Allocates the decoders' output without letting std::bad_alloc (or cv::Exception) unwind through a C library's
+// frames: false when it fails, and the caller reports it the library's way (libjpeg/libpng error handlers).
+inline bool TryCreatePixels(cv::Mat* pixels, int rows, int cols, int type) noexcept {
+  try {
+    pixels->create(rows, cols, type);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 // Helpers of the JPEG codec (exif_orientation.cpp).
 // The EXIF orientation (1-8) in an APP1 segment's payload (after the length field); 1 when there is none or the
 // segment is malformed. Both TIFF byte orders.

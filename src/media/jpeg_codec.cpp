@@ -118,15 +118,6 @@ struct DecodeState {
   int orientation = 1;
 };
 
-bool AllocatePixels(cv::Mat* pixels, const jpeg_decompress_struct& cinfo, int type) noexcept {
-  try {
-    pixels->create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width), type);
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 bool RunDecode(Bytes bytes, DecodeState* state, JpegErrors* errors) {
   jpeg_decompress_struct cinfo{};
   cinfo.err = &errors->pub;
@@ -143,7 +134,8 @@ bool RunDecode(Bytes bytes, DecodeState* state, JpegErrors* errors) {
   cinfo.out_color_space = state->cmyk ? JCS_CMYK : JCS_EXT_BGR;  // grey, YCbCr and RGB all convert to BGR
   jpeg_start_decompress(&cinfo);
   state->orientation = OrientationOf(cinfo);
-  if (!AllocatePixels(&state->pixels, cinfo, state->cmyk ? CV_8UC4 : CV_8UC3)) {
+  if (!TryCreatePixels(&state->pixels, static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width),
+                       state->cmyk ? CV_8UC4 : CV_8UC3)) {
     FailOutOfMemory(reinterpret_cast<j_common_ptr>(&cinfo));
   }
   while (cinfo.output_scanline < cinfo.output_height) {

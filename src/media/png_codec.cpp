@@ -53,15 +53,6 @@ void ReadFromMemory(png_structp png, png_bytep out, std::size_t size) {
   read->position += size;
 }
 
-bool AllocatePixels(cv::Mat* pixels, int rows, int cols, int type) noexcept {
-  try {
-    pixels->create(rows, cols, type);
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 // A 16-bit file through the classic API: the simplified API would treat 16-bit samples as linear light and
 // re-encode them to sRGB, brightening ordinary 16-bit photos. Other viewers show round(v / 257), which is exactly
 // what png_set_scale_16 computes.
@@ -89,7 +80,7 @@ bool ReadDeep(DeepRead* read) {
   const auto rows = static_cast<int>(png_get_image_height(png, info));
   const auto cols = static_cast<int>(png_get_image_width(png, info));
   if (channels != 3 && channels != 4) png_error(png, "unexpected channel count");
-  if (!AllocatePixels(&read->pixels, rows, cols, CV_8UC(channels))) png_error(png, "out of memory");
+  if (!TryCreatePixels(&read->pixels, rows, cols, CV_8UC(channels))) png_error(png, "out of memory");
   for (int pass = 0; pass < passes; ++pass) {
     for (int y = 0; y < rows; ++y) png_read_row(png, read->pixels.ptr(y), nullptr);
   }

@@ -126,11 +126,7 @@ Result<pipeline::FaceAnalyser> Engine::Impl::Analyser(const SwapOptions& o) cons
   }
   std::shared_ptr<const models::FaceLandmarker68> landmarker;
   if (o.face_landmarker_model == "classic") {
-    // dlib's HOG model (~0.3 s to decode) and shape predictor (~0.6 s) load side by side: both are needed
-    // before the first frame, and nothing else can run meanwhile.
-    auto warming = std::async(std::launch::async, [&detector] { detector->Warm(); });
-    auto loaded = ClassicLandmarker();
-    warming.get();
+    auto loaded = ClassicLandmarker(*detector);
     if (!loaded.ok()) return loaded.status();
     landmarker = *loaded;
   } else {
@@ -146,9 +142,14 @@ Result<pipeline::FaceAnalyser> Engine::Impl::Analyser(const SwapOptions& o) cons
   return pipeline::FaceAnalyser(detector, landmarker, o.face_landmarker_score);
 }
 
-Result<std::shared_ptr<const models::FaceLandmarker68>> Engine::Impl::ClassicLandmarker() const {
-  return cache.Get<models::FaceLandmarker68>(
-      "dlib_shape_predictor_68", [&] { return models::CreateDlibShapePredictor(engine_options.shape_predictor_path); });
+Result<std::shared_ptr<const models::FaceLandmarker68>> Engine::Impl::ClassicLandmarker(
+    const models::FaceDetector& detector) const {
+  return cache.Get<models::FaceLandmarker68>("dlib_shape_predictor_68", [&] {
+    auto warming = std::async(std::launch::async, [&detector] { detector.Warm(); });
+    auto loaded = models::CreateDlibShapePredictor(engine_options.shape_predictor_path);
+    warming.get();
+    return loaded;
+  });
 }
 
 Result<std::shared_ptr<const models::FaceRecognizer>> Engine::Impl::Recognizer() const {
@@ -246,7 +247,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
 
 Result<std::vector<Face>> Engine::Analyze(const Image& image) const {
   if (image.empty()) return Status(ErrorCode::kInputUnreadable, "empty image");
-  auto landmarker = impl_->ClassicLandmarker();
+  auto landmarker = impl_->ClassicLandmarker(*impl_->classic_detector);
   if (!landmarker.ok()) return landmarker.status();
   return pipeline::FaceAnalyser(impl_->classic_detector, *landmarker).Analyze(pipeline::ToBgr(media::AsMat(image)));
 }

@@ -67,9 +67,11 @@ struct Engine::Impl {
   std::shared_ptr<const models::FaceDetector> classic_detector;
   mutable pipeline::ModelCache cache;
 
-  // dlib's 68-point predictor, loaded on first use (~1 s) so that runs without face analysis (a video with
+  // dlib's 68-point predictor, loaded on first use (~0.3 s) so that runs without face analysis (a video with
   // --face-swapper-model none) never pay for it. Engine::Create has already checked that the file exists.
-  Result<std::shared_ptr<const models::FaceLandmarker68>> ClassicLandmarker() const;
+  // `detector`, the one it will work with, is warmed on a second thread during that first load (dlib's HOG
+  // model takes about as long to decode, and both are needed before the first face); later calls start nothing.
+  Result<std::shared_ptr<const models::FaceLandmarker68>> ClassicLandmarker(const models::FaceDetector& detector) const;
 
   // Resolves models and computes the source identity from `sources` (8-bit BGR or BGRA). Names appear in
   // error messages ("source #1" or a path). Adds analysis time to `timings` when given.

@@ -184,9 +184,8 @@ cv::Mat FeatherMask(const cv::Mat& hard, int radius, const cv::Mat& distance) {
   std::vector<float> table(static_cast<std::size_t>((2 * radius + 2) * kSteps));
   for (std::size_t i = 0; i < table.size(); ++i) {
     const double x = static_cast<double>(i) / kSteps - (radius + 0.5);
-    table[i] = static_cast<float>(std::clamp((cdf(x) - low) / span, 0.0, 1.0));
+    table[i] = static_cast<float>(std::clamp((cdf(x) - low) / span, 0.0, 1.0));  // 1 from r + 0.5 + r px deep
   }
-  table.back() = 1.0F;  // at and beyond 2 r + 1.5 px deep the blur saw only set pixels
   soft = cv::Mat::zeros(hard.size(), CV_32F);
   const int last = static_cast<int>(table.size()) - 1;
   for (int y = 0; y < d.rows; ++y) {
