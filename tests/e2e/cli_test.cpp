@@ -121,7 +121,9 @@ TEST_F(CliTest, NoFaceExitsFour) {
 TEST_F(CliTest, OutputErrorsExitSixAndKeepExistingFile) {
   ExpectError(Swap(grace_, astronaut_, dir_.File("nodir/out.jpg")), 6, "nodir/out.jpg", "does not exist",
               dir_.File("nodir/out.jpg"));
-  // A read-only directory: run as an unprivileged user when the tests run as root (root may write anywhere).
+  // A read-only directory: run as an unprivileged user when the tests run as root (root may write anywhere). It
+  // keeps CAP_DAC_READ_SEARCH (read and traverse, never write) so that it can still load the binary and its
+  // libraries from a checkout under a private directory (mktemp -d is 0700).
   const std::string ro = dir_.File("ro");
   std::filesystem::create_directory(ro);
   std::filesystem::permissions(ro, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
@@ -131,7 +133,8 @@ TEST_F(CliTest, OutputErrorsExitSixAndKeepExistingFile) {
                                    "--target",         astronaut_, "--output", ro + "/out.jpg"};
   if (::geteuid() == 0) {
     std::filesystem::permissions(dir_.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
-    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"});
   }
   const auto r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, 6) << r.err;
